@@ -1,0 +1,527 @@
+#include "app/commands.hpp"
+
+#include "app/runtime.hpp"
+#include "core/log.hpp"
+#include "core/name_template.hpp"
+#include "delivery/sink.hpp"
+#include "ingest/source.hpp"
+#if CAMRELAY_WITH_USB
+#include "ingest/usb/usb_source.hpp"
+#endif
+
+#include <nlohmann/json.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+namespace camrelay::app {
+
+namespace {
+
+constexpr auto log_tag = "app";
+
+// SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread, so no handler
+// runs at an arbitrary point of libgphoto2 or SQLite.
+sigset_t stop_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    return set;
+}
+
+void block_stop_signals()
+{
+    auto set = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/// Waits for SIGINT/SIGTERM (or for `until` to be stopped); returns the signal, or 0.
+int wait_for_stop_signal(std::stop_token until)
+{
+    auto set = stop_signals();
+    while (!until.stop_requested())
+    {
+        timespec ts{0, 200 * 1000 * 1000};
+        int sig = sigtimedwait(&set, nullptr, &ts);
+        if (sig > 0)
+            return sig;
+    }
+    return 0;
+}
+
+void init_logging(std::string const& level_text, std::string const& fallback)
+{
+    log::level lvl = log::level::info;
+    if (!log::parse_level(level_text.empty() ? fallback : level_text, lvl))
+    {
+        std::cerr << "camrelay: unknown log level '" << level_text << "', using info\n";
+        lvl = log::level::info;
+    }
+    log::init(lvl);
+}
+
+void print_problems(std::string const& origin, std::vector<config::problem> const& problems)
+{
+    for (auto const& p : problems)
+    {
+        if (p.line > 0)
+            std::cerr << origin << ":" << p.line << ": " << p.message << "\n";
+        else
+            std::cerr << origin << ": " << p.message << "\n";
+    }
+}
+
+/// Loads settings for a command; prints problems and returns false on error.
+bool settings_for(common_options const& o, config::settings& s)
+{
+    std::vector<config::problem> problems;
+    if (!load_settings(o.config_path, s, problems))
+    {
+        print_problems(o.config_path.empty() ? "defaults" : o.config_path, problems);
+        return false;
+    }
+    if (!o.data_dir.empty())
+    {
+        auto old_dir = s.general.data_dir;
+        s.general.data_dir = std::filesystem::absolute(o.data_dir).lexically_normal().string();
+        // The default sink lives under the data dir: move it along.
+        if (o.config_path.empty())
+            s = config::make_default_settings(s.general.data_dir);
+    }
+    return true;
+}
+
+std::string human_bytes(long long b)
+{
+    char buf[32];
+    if (b >= 1024LL * 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.1f GB", static_cast<double>(b) / (1024.0 * 1024 * 1024));
+    else if (b >= 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1024.0 * 1024));
+    else if (b >= 1024)
+        std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(b) / 1024.0);
+    else
+        std::snprintf(buf, sizeof buf, "%lld B", b);
+    return buf;
+}
+
+std::string local_time(std::int64_t t)
+{
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+config::source_settings usb_source_for(std::string const& port)
+{
+    config::source_settings src;
+    src.type = "usb";
+    src.options.set("port", port, 0);
+    return src;
+}
+
+} // namespace
+
+int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
+{
+    config::settings s;
+    if (!settings_for(o, s))
+        return 2;
+    init_logging(o.log_level, s.general.log_level);
+    if (!cameras.empty())
+    {
+        s.sources.clear();
+        for (auto const& c : cameras)
+            s.sources.push_back(usb_source_for(c));
+    }
+    block_stop_signals();
+    std::string error;
+    auto rt = make_runtime(std::move(s), error);
+    if (!rt)
+    {
+        std::cerr << "camrelay: " << error << "\n";
+        return 2;
+    }
+    log::info(log_tag, "camrelay {} running: data={} sources={} sinks={}", CAMRELAY_VERSION,
+              rt->settings.general.data_dir, rt->sources.size(), rt->settings.sinks.size());
+    rt->deliveries->start();
+    std::vector<std::jthread> threads;
+    for (auto& src : rt->sources)
+        threads.emplace_back([p = src.get()](std::stop_token st) { p->run(st); });
+
+    int sig = wait_for_stop_signal({});
+    log::info(log_tag, "signal {} received: stopping cameras, letting deliveries finish (up to {} s)",
+              sig, rt->settings.general.shutdown_grace);
+    for (auto& t : threads)
+        t.request_stop();
+    threads.clear();  // joins
+    rt->deliveries->stop(std::chrono::seconds(rt->settings.general.shutdown_grace));
+    rt->store->add_event("stopped", "daemon stopped by signal " + std::to_string(sig),
+                         pipeline::now_seconds());
+    log::info(log_tag, "stopped cleanly");
+    return 0;
+}
+
+int cmd_import(common_options const& o, std::string const& camera, std::string const& to_dir,
+               bool quiet)
+{
+    config::settings s;
+    if (!settings_for(o, s))
+        return 2;
+    init_logging(o.log_level, "warn");
+    if (!camera.empty())
+        s.sources = {usb_source_for(camera)};
+    if (!to_dir.empty())
+    {
+        auto dir = std::filesystem::absolute(to_dir).lexically_normal().string();
+        config::sink_settings sink;
+        sink.name = "to:" + dir;
+        sink.type = "folder";
+        sink.concurrency = 2;
+        sink.options.set("path", dir + "/{name}", 0);
+        s.sinks = {sink};
+        config::route_settings all;
+        all.to = {sink.name};
+        s.routes = {all};
+    }
+    if (s.sources.empty())
+    {
+        std::cerr << "camrelay import: no source to import from (give --camera PORT)\n";
+        return 2;
+    }
+    block_stop_signals();
+    std::string error;
+    auto rt = make_runtime(std::move(s), error);
+    if (!rt)
+    {
+        std::cerr << "camrelay import: " << error << "\n";
+        return 2;
+    }
+
+    std::stop_source stop;
+    std::jthread signals([&stop](std::stop_token st) {
+        if (wait_for_stop_signal(st) > 0)
+            stop.request_stop();
+    });
+    std::jthread deliveries([&] { rt->deliveries->run_once(); });
+    std::stop_callback on_stop(stop.get_token(), [&] {
+        rt->deliveries->ingest_finished();
+    });
+
+    auto const& in = rt->ingest->stats();
+    auto const& out = rt->deliveries->stats();
+    std::atomic<bool> done{false};
+    std::jthread progress;
+    if (!quiet && ::isatty(2))
+    {
+        progress = std::jthread([&] {
+            while (!done)
+            {
+                long total = in.to_fetch.load();
+                long got = in.fetched.load() + in.failed.load();
+                int width = 24;
+                int filled = total > 0 ? static_cast<int>(width * got / total) : 0;
+                std::string bar(static_cast<std::size_t>(filled), '#');
+                bar.resize(static_cast<std::size_t>(width), '.');
+                std::fprintf(stderr, "\r[%s] %ld/%ld new  %s  delivered %ld   ", bar.c_str(), got,
+                             total, human_bytes(in.bytes.load()).c_str(), out.delivered.load());
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            }
+            std::fprintf(stderr, "\r%80s\r", "");
+        });
+    }
+
+    std::vector<failure> source_errors;
+    for (auto& src : rt->sources)
+    {
+        auto f = src->import_once(stop.get_token());
+        if (f.code)
+            source_errors.push_back(f);
+    }
+    rt->deliveries->ingest_finished();
+    deliveries.join();
+    done = true;
+    if (progress.joinable())
+        progress.join();
+    signals.request_stop();
+
+    for (auto const& f : source_errors)
+        std::cerr << "camrelay import: " << f.text() << "\n";
+    long failed = out.failed_transient.load() + out.failed_permanent.load() + out.interrupted.load();
+    std::cout << "import: " << in.fetched.load() << " new (" << human_bytes(in.bytes.load())
+              << ") from " << in.cameras.load() << " camera(s), " << in.known.load()
+              << " already known, downloaded=" << in.fetched.load() << " resumed="
+              << in.resumed.load() << "; delivered " << out.delivered.load() << ", failed "
+              << failed << (stop.stop_requested() ? " (interrupted)" : "") << "\n";
+    if (failed > 0)
+    {
+        auto failures = rt->store->recent_events(static_cast<int>(std::min<long>(failed, 5)));
+        if (failures)
+            for (auto const& e : *failures)
+                if (e.kind == "retry" || e.kind == "failed")
+                    std::cerr << "  " << e.kind << ": " << e.message << "\n";
+    }
+    bool ok = source_errors.empty() && failed == 0 && in.failed.load() == 0 &&
+              !stop.stop_requested();
+    return ok ? 0 : 1;
+}
+
+namespace {
+
+std::int64_t objects_of(ledger::store& st, std::int64_t camera_id)
+{
+    auto n = st.object_count(camera_id);
+    return n ? *n : 0;
+}
+
+} // namespace
+
+int cmd_status(common_options const& o, bool json)
+{
+    config::settings s;
+    if (!settings_for(o, s))
+        return 2;
+    init_logging(o.log_level, "warn");
+    auto path = ledger_path(s);
+    if (!std::filesystem::exists(path))
+    {
+        if (json)
+            std::cout << nlohmann::json{{"ledger", path}, {"exists", false}}.dump(2) << "\n";
+        else
+            std::cout << "No ledger yet at " << path << ": nothing imported so far.\n";
+        return 0;
+    }
+    auto opened = ledger::store::open_read_only(path);
+    if (!opened)
+    {
+        std::cerr << "camrelay status: cannot open " << path << ": " << opened.error().message()
+                  << "\n";
+        return 1;
+    }
+    auto& st = **opened;
+    auto cams = st.cameras();
+    auto counts = st.job_counts();
+    auto events = st.recent_events(10, "delivered");
+    auto failures = st.recent_events(10, "failed");
+    auto retries = st.jobs_in_state(ledger::job_state::failed_transient, 10);
+    if (!cams || !counts || !events || !failures || !retries)
+    {
+        std::cerr << "camrelay status: the ledger could not be read\n";
+        return 1;
+    }
+    if (json)
+    {
+        nlohmann::json j;
+        j["ledger"] = path;
+        j["exists"] = true;
+        j["cameras"] = nlohmann::json::array();
+        for (auto const& c : *cams)
+            j["cameras"].push_back(nlohmann::json{{"identity", c.identity},
+                                    {"name", c.name},
+                                    {"model", c.model},
+                                    {"serial", c.serial},
+                                    {"port", c.port},
+                                    {"objects", objects_of(st, c.id)},
+                                    {"last_seen", c.last_seen}});
+        j["queue"] = nlohmann::json::object();
+        for (auto const& sc : *counts)
+        {
+            nlohmann::json q;
+            for (auto state : ledger::all_job_states)
+                q[std::string(ledger::to_string(state))] = sc.by_state[static_cast<int>(state)];
+            j["queue"][sc.sink] = q;
+        }
+        auto events_json = [](std::vector<ledger::event_record> const& list) {
+            auto a = nlohmann::json::array();
+            for (auto const& e : list)
+                a.push_back({{"at", e.at}, {"kind", e.kind}, {"job", e.job_id},
+                             {"asset", e.asset_id}, {"message", e.message}});
+            return a;
+        };
+        j["recent_deliveries"] = events_json(*events);
+        j["recent_failures"] = events_json(*failures);
+        j["retrying"] = nlohmann::json::array();
+        for (auto const& r : *retries)
+            j["retrying"].push_back({{"job", r.id}, {"sink", r.sink}, {"attempts", r.attempts},
+                                     {"next_attempt_at", r.next_attempt_at},
+                                     {"last_error", r.last_error}});
+        std::cout << j.dump(2) << "\n";
+        return 0;
+    }
+    std::cout << "Ledger: " << path << "\n\nCameras:\n";
+    if (cams->empty())
+        std::cout << "  (none seen yet)\n";
+    for (auto const& c : *cams)
+        std::cout << "  " << c.name << "  [" << c.identity << "]  " << objects_of(st, c.id)
+                  << " files fetched, last seen " << local_time(c.last_seen) << "\n";
+    std::cout << "\nQueue (per destination):\n";
+    std::printf("  %-24s %8s %8s %10s %9s %7s %10s\n", "sink", "pending", "running", "delivered",
+                "retrying", "failed", "cancelled");
+    std::fflush(stdout);
+    for (auto const& sc : *counts)
+    {
+        auto n = [&](ledger::job_state s2) {
+            return static_cast<long long>(sc.by_state[static_cast<int>(s2)]);
+        };
+        std::printf("  %-24s %8lld %8lld %10lld %9lld %7lld %10lld\n", sc.sink.c_str(),
+                    n(ledger::job_state::pending), n(ledger::job_state::running),
+                    n(ledger::job_state::delivered), n(ledger::job_state::failed_transient),
+                    n(ledger::job_state::failed_permanent), n(ledger::job_state::cancelled));
+    }
+    std::fflush(stdout);
+    std::cout << "\nRecent deliveries:\n";
+    if (events->empty())
+        std::cout << "  (none)\n";
+    for (auto const& e : *events)
+        std::cout << "  " << local_time(e.at) << "  " << e.message << "\n";
+    if (!retries->empty())
+    {
+        std::cout << "\nWaiting to retry:\n";
+        for (auto const& r : *retries)
+            std::cout << "  job " << r.id << " -> " << r.sink << ", attempt " << r.attempts
+                      << ", next at " << local_time(r.next_attempt_at) << ": " << r.last_error
+                      << "\n";
+    }
+    if (!failures->empty())
+    {
+        std::cout << "\nFailed (camrelay retry puts them back):\n";
+        for (auto const& e : *failures)
+            std::cout << "  " << local_time(e.at) << "  " << e.message << "\n";
+    }
+    return 0;
+}
+
+int cmd_cameras()
+{
+    log::init(log::level::warn);
+#if CAMRELAY_WITH_USB
+    std::string error;
+    auto found = ingest::detect_cameras(error);
+    if (!error.empty())
+    {
+        std::cerr << "camrelay cameras: detection failed: " << error << "\n";
+        return 1;
+    }
+    if (found.empty())
+        std::cout << "No USB camera detected. (A card folder can be read with --camera "
+                     "disk:/path.)\n";
+    for (auto const& [model, port] : found)
+        std::cout << port << "\t" << model << "\n";
+    return 0;
+#else
+    std::cout << "This build has no USB support.\n";
+    return 0;
+#endif
+}
+
+int cmd_config_check(std::string const& path)
+{
+    log::init(log::level::warn);
+    config::settings s;
+    std::vector<config::problem> problems;
+    if (!load_settings(path, s, problems))
+    {
+        print_problems(path, problems);
+        std::cerr << problems.size() << " problem(s) in " << path << "\n";
+        return 2;
+    }
+    std::cout << path << ": ok (" << s.sources.size() << " source(s), " << s.sinks.size()
+              << " sink(s), " << s.routes.size() << " route(s); data in " << s.general.data_dir
+              << ")\n";
+    return 0;
+}
+
+int cmd_config_defaults()
+{
+    auto s = config::make_default_settings();
+    std::cout << "# camrelay's embedded defaults (used when no -c FILE is given)\n"
+              << "[camrelay]\n"
+              << "data_dir = \"" << s.general.data_dir << "\"\n"
+              << "log_level = \"" << s.general.log_level << "\"\n"
+              << "spool_keep = \"" << s.general.spool_keep << "\"\n"
+              << "workers = " << s.general.workers << "\n"
+              << "shutdown_grace = " << s.general.shutdown_grace << "\n\n"
+              << "[[source]]\ntype = \"usb\"            # every camera libgphoto2 detects\n\n"
+              << "[sink.photos]\ntype = \"folder\"\npath = \""
+              << s.sinks.front().options.string_or("path", "") << "\"\n\n"
+              << "[[route]]\nto = [\"photos\"]\n";
+    return 0;
+}
+
+int cmd_describe(std::string const& kind, std::string const& type)
+{
+    auto print = [](std::string_view name, std::string_view summary,
+                    std::span<const config::option_spec> options) {
+        std::cout << name << ": " << summary << "\n";
+        for (auto const& o : options)
+        {
+            std::cout << "  " << o.name << " (" << config::type_name(o.type)
+                      << (o.required ? ", required" : "")
+                      << (o.default_text.empty() ? "" : ", default: " + std::string(o.default_text))
+                      << ")\n      " << o.description << "\n";
+        }
+        std::cout << "\n";
+    };
+    bool found = false;
+    if (kind == "sink")
+    {
+        for (auto const& d : delivery::registry())
+            if (type.empty() || d.type == type)
+            {
+                print(d.type, d.summary, d.options);
+                found = true;
+            }
+        if (found && type.empty())
+            print("every sink also takes", "retry and concurrency policy",
+                  config::common_sink_options());
+    }
+    else
+    {
+        for (auto const& d : ingest::registry())
+            if (type.empty() || d.type == type)
+            {
+                print(d.type, d.summary, d.options);
+                found = true;
+            }
+    }
+    if (!found)
+    {
+        std::cerr << "camrelay: no " << kind << " type '" << type << "'\n";
+        return 2;
+    }
+    return 0;
+}
+
+int cmd_retry(common_options const& o)
+{
+    config::settings s;
+    if (!settings_for(o, s))
+        return 2;
+    init_logging(o.log_level, "warn");
+    auto opened = ledger::store::open(ledger_path(s));
+    if (!opened)
+    {
+        std::cerr << "camrelay retry: cannot open the ledger: " << opened.error().message() << "\n";
+        return 1;
+    }
+    auto n = (*opened)->retry_failed(pipeline::now_seconds());
+    if (!n)
+        return 1;
+    std::cout << *n << " job(s) queued again\n";
+    return 0;
+}
+
+} // namespace camrelay::app

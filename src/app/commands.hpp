@@ -1,0 +1,26 @@
+// One function per subcommand; main.cpp only parses the command line and dispatches.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace camrelay::app {
+
+struct common_options
+{
+    std::string config_path;       ///< -c FILE; empty: embedded defaults
+    std::string data_dir;          ///< --data-dir overrides the config's data_dir
+    std::string log_level;         ///< --log-level; empty: the config's (run) or warn (import)
+};
+
+int cmd_run(common_options const& o, std::vector<std::string> const& cameras);
+int cmd_import(common_options const& o, std::string const& camera, std::string const& to_dir,
+               bool quiet);
+int cmd_status(common_options const& o, bool json);
+int cmd_cameras();
+int cmd_config_check(std::string const& path);
+int cmd_config_defaults();
+int cmd_describe(std::string const& kind, std::string const& type);
+int cmd_retry(common_options const& o);
+
+} // namespace camrelay::app

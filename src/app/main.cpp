@@ -1,0 +1,99 @@
+// camrelay: gets photos off cameras and delivers them where their owner wants them.
+#include "app/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+int main(int argc, char** argv)
+{
+    using namespace camrelay::app;
+    CLI::App cli{"camrelay: gets photos off cameras without the vendor's app and delivers them to "
+                 "folders, commands and more, remembering what each camera already gave.",
+                 "camrelay"};
+    cli.set_version_flag("--version", std::string("camrelay ") + CAMRELAY_VERSION);
+    cli.require_subcommand(1);
+
+    common_options common;
+    auto add_common = [&](CLI::App* sub) {
+        sub->add_option("-c,--config", common.config_path,
+                        "Config file (TOML); without it the embedded defaults serve")
+            ->check(CLI::ExistingFile);
+        sub->add_option("--data-dir", common.data_dir,
+                        "Folder for the ledger and spool (overrides [camrelay] data_dir)");
+        sub->add_option("--log-level", common.log_level, "trace, debug, info, warn, error, off");
+    };
+
+    std::vector<std::string> run_cameras;
+    auto* run = cli.add_subcommand("run", "Run the daemon: watch for cameras, fetch what is new, "
+                                          "deliver it; SIGINT/SIGTERM stop it cleanly");
+    add_common(run);
+    run->add_option("--camera", run_cameras,
+                    "Serve this camera port instead of the config's sources (repeatable): usb:, "
+                    "usb:BUS,DEV or disk:/path");
+
+    std::string import_camera, import_to;
+    bool import_quiet = false;
+    auto* imp = cli.add_subcommand("import", "One-shot: fetch what is new, deliver it, print one "
+                                             "summary line; exit 0 when everything succeeded");
+    add_common(imp);
+    imp->add_option("--camera", import_camera, "Camera port: usb:, usb:BUS,DEV or disk:/path");
+    imp->add_option("--to", import_to, "Deliver into this folder instead of the routes");
+    imp->add_flag("-q,--quiet", import_quiet, "No progress bar");
+
+    bool status_json = false;
+    auto* status = cli.add_subcommand("status", "Cameras, delivery queue, recent deliveries "
+                                                "and failures, from the ledger");
+    add_common(status);
+    status->add_flag("--json", status_json, "Machine-readable output");
+
+    auto* cameras = cli.add_subcommand("cameras", "List the cameras that can be seen right now");
+
+    auto* config = cli.add_subcommand("config", "Check or show configuration");
+    config->require_subcommand(1);
+    std::string check_path;
+    auto* check = config->add_subcommand("check", "List every problem of a config file with its "
+                                                  "line; exit 2 when there is one");
+    check->add_option("FILE", check_path, "Config file")->required();
+    auto* defaults = config->add_subcommand("defaults", "Print the embedded default config");
+
+    std::string describe_type;
+    auto* sinks = cli.add_subcommand("sinks", "List sink types and their options");
+    sinks->add_option("TYPE", describe_type, "Only this type");
+    auto* sources = cli.add_subcommand("sources", "List source types and their options");
+    sources->add_option("TYPE", describe_type, "Only this type");
+
+    auto* retry = cli.add_subcommand("retry", "Put failed and cancelled delivery jobs back in the "
+                                              "queue, due now");
+    add_common(retry);
+
+    try
+    {
+        cli.parse(argc, argv);
+    }
+    catch (CLI::ParseError const& e)
+    {
+        return cli.exit(e) == 0 ? 0 : 2;
+    }
+
+    if (*run)
+        return cmd_run(common, run_cameras);
+    if (*imp)
+        return cmd_import(common, import_camera, import_to, import_quiet);
+    if (*status)
+        return cmd_status(common, status_json);
+    if (*cameras)
+        return cmd_cameras();
+    if (*check)
+        return cmd_config_check(check_path);
+    if (*defaults)
+        return cmd_config_defaults();
+    if (*sinks)
+        return cmd_describe("sink", describe_type);
+    if (*sources)
+        return cmd_describe("source", describe_type);
+    if (*retry)
+        return cmd_retry(common);
+    return 2;
+}

@@ -1,0 +1,121 @@
+#include "app/runtime.hpp"
+
+#include "core/fs.hpp"
+#include "delivery/sink.hpp"
+
+namespace camrelay::app {
+
+config::plugin_catalog make_catalog()
+{
+    config::plugin_catalog c;
+    for (auto const& d : ingest::registry())
+        c.sources.emplace(std::string(d.type), d.options);
+    for (auto const& d : delivery::registry())
+        c.sinks.emplace(std::string(d.type), d.options);
+    return c;
+}
+
+namespace {
+
+// A sink that is never called: lets load_settings check a source's options without a pipeline.
+class null_handler final : public ingest::object_handler
+{
+public:
+    result<std::int64_t> camera_connected(ingest::camera_info const&) override { return 0; }
+    bool already_have(std::int64_t, ingest::object_ref const&) override { return true; }
+    ingest::fetch_result fetch(std::int64_t, ingest::camera_info const&, ingest::object_ref const&,
+                               ingest::fetch_fn const&, bool) override
+    {
+        return {};
+    }
+    void camera_event(std::int64_t, std::string const&, std::string const&) override {}
+};
+
+} // namespace
+
+bool load_settings(std::string const& path, config::settings& out,
+                   std::vector<config::problem>& problems)
+{
+    problems.clear();
+    if (path.empty())
+        out = config::make_default_settings();
+    else if (!config::load_file(path, make_catalog(), out, problems))
+        return false;
+    // Let every plugin check its own options (templates, enums, ranges).
+    for (auto const& s : out.sinks)
+        if (auto const* d = delivery::find_sink_type(s.type))
+            d->make(s, problems);
+    null_handler nothing;
+    for (auto const& s : out.sources)
+        if (auto const* d = ingest::find_source_type(s.type))
+            d->make(s, nothing, problems);
+    return problems.empty();
+}
+
+std::string ledger_path(config::settings const& s)
+{
+    return s.general.data_dir + "/camrelay.db";
+}
+
+std::unique_ptr<runtime> make_runtime(config::settings settings, std::string& error)
+{
+    auto rt = std::make_unique<runtime>();
+    rt->settings = std::move(settings);
+    auto const& s = rt->settings;
+    if (auto ec = fs::make_dirs_durable(s.general.data_dir))
+    {
+        error = "cannot create the data folder " + s.general.data_dir + ": " + ec.message();
+        return nullptr;
+    }
+    auto store = ledger::store::open(ledger_path(s));
+    if (!store)
+    {
+        error = "cannot open the ledger " + ledger_path(s) + ": " + store.error().message();
+        return nullptr;
+    }
+    rt->store = std::move(*store);
+
+    std::vector<config::problem> problems;
+    std::vector<pipeline::sink_instance> sinks;
+    for (auto const& ss : s.sinks)
+    {
+        auto const* d = delivery::find_sink_type(ss.type);
+        if (!d)
+        {
+            error = "unknown sink type " + ss.type;
+            return nullptr;
+        }
+        auto sink = d->make(ss, problems);
+        if (!sink)
+            break;
+        sinks.push_back({ss, std::move(sink)});
+    }
+    rt->routes = std::make_unique<pipeline::router>(s.routes);
+    rt->deliveries = std::make_unique<pipeline::scheduler>(*rt->store, std::move(sinks),
+                                                           s.general.workers,
+                                                           s.general.spool_keep == "always");
+    auto* sched = rt->deliveries.get();
+    rt->ingest = std::make_unique<pipeline::ingester>(*rt->store, *rt->routes,
+                                                      s.general.data_dir + "/spool",
+                                                      [sched] { sched->notify(); });
+    for (auto const& src : s.sources)
+    {
+        auto const* d = ingest::find_source_type(src.type);
+        if (!d)
+        {
+            error = "this build has no source type " + src.type;
+            return nullptr;
+        }
+        auto source = d->make(src, *rt->ingest, problems);
+        if (source)
+            rt->sources.push_back(std::move(source));
+    }
+    if (!problems.empty())
+    {
+        error = problems.front().message;
+        return nullptr;
+    }
+    return rt;
+}
+
+} // namespace camrelay::app

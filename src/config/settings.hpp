@@ -1,0 +1,68 @@
+// Everything camrelay reads from its config file, as plain structs with their defaults.
+// One loader (loader.hpp) fills them; nothing reads configuration from a global.
+#pragma once
+
+#include "config/options.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace camrelay::config {
+
+struct general_settings
+{
+    std::string data_dir;                    ///< ledger and spool; default: default_data_dir()
+    std::string log_level = "info";
+    std::string spool_keep = "until-delivered";  ///< or "always"
+    std::int64_t workers = 4;                ///< deliveries running at once, all sinks together
+    std::int64_t shutdown_grace = 10;        ///< seconds running deliveries may finish on stop
+    int line = 0;
+};
+
+struct source_settings
+{
+    std::string type;
+    option_values options;
+    int line = 0;
+};
+
+struct sink_settings
+{
+    std::string name;
+    std::string type;
+    option_values options;
+    std::int64_t concurrency = 1;   ///< deliveries to this sink at once
+    std::int64_t max_attempts = 0;  ///< 0: retry transient failures for ever
+    std::int64_t retry_min = 10;    ///< seconds before the first retry
+    std::int64_t retry_max = 3600;  ///< cap of the exponential backoff, seconds
+    std::string wake_on;            ///< trigger name whose firing makes due jobs run at once
+    int line = 0;
+};
+
+struct route_settings
+{
+    std::vector<std::string> source;  ///< source kinds; empty: any
+    std::vector<std::string> camera;  ///< globs on camera name, model or identity; empty: any
+    std::vector<std::string> ext;     ///< file extensions, case-insensitive, no dot; empty: any
+    std::vector<std::string> type;    ///< image | raw | video | other; empty: any
+    std::vector<std::string> to;      ///< sink names
+    int line = 0;
+};
+
+struct settings
+{
+    general_settings general;
+    std::vector<source_settings> sources;
+    std::vector<sink_settings> sinks;
+    std::vector<route_settings> routes;
+};
+
+/// "/var/lib/camrelay" for root, else $XDG_DATA_HOME/camrelay or ~/.local/share/camrelay.
+std::string default_data_dir();
+
+/// The embedded defaults used when no config file is given: a USB source that takes every
+/// camera libgphoto2 detects, a folder sink "photos" under the data dir, one route to it.
+settings make_default_settings(std::string data_dir = {});
+
+} // namespace camrelay::config

@@ -1,0 +1,220 @@
+#include "core/fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace camrelay::fs {
+
+std::string sanitize_component(std::string_view name)
+{
+    std::string out;
+    out.reserve(name.size());
+    for (char c : name)
+    {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '/' || c == '\\' || u < 0x20 || u == 0x7F)
+            out.push_back('_');
+        else
+            out.push_back(c);
+    }
+    // A leading dot would hide the file or, as "..", climb out of the folder.
+    while (!out.empty() && out.front() == '.')
+        out.front() = '_';
+    constexpr std::size_t max_bytes = 200;
+    if (out.size() > max_bytes)
+    {
+        // Keep the extension: cut the stem, not ".JPG".
+        auto dot = out.rfind('.');
+        std::string ext = (dot != std::string::npos && out.size() - dot <= 16) ? out.substr(dot) : "";
+        out.resize(max_bytes - ext.size());
+        // Do not leave half of a UTF-8 sequence at the cut.
+        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
+            out.pop_back();
+        if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0)
+            out.pop_back();
+        out += ext;
+    }
+    if (out.empty())
+        out = "_";
+    return out;
+}
+
+bool is_within(std::filesystem::path const& root, std::filesystem::path const& path)
+{
+    auto r = root.lexically_normal();
+    auto p = path.lexically_normal();
+    auto rel = p.lexically_relative(r);
+    if (rel.empty())
+        return false;
+    if (rel == ".")
+        return true;
+    return *rel.begin() != "..";
+}
+
+std::error_code write_all(int fd, std::span<const std::byte> data)
+{
+    while (!data.empty())
+    {
+        ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0)
+        {
+            if (errno == EINTR)
+                continue;
+            return last_errno();
+        }
+        data = data.subspan(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+std::error_code fsync_dir(std::filesystem::path const& dir)
+{
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return last_errno();
+    std::error_code ec;
+    if (::fsync(fd) != 0)
+        ec = last_errno();
+    ::close(fd);
+    return ec;
+}
+
+std::error_code make_dirs_durable(std::filesystem::path const& dir)
+{
+    std::vector<std::filesystem::path> created;
+    std::filesystem::path p = dir;
+    std::error_code ec;
+    while (!p.empty() && !std::filesystem::exists(p, ec))
+    {
+        created.push_back(p);
+        if (!p.has_parent_path() || p.parent_path() == p)
+            break;
+        p = p.parent_path();
+    }
+    for (auto it = created.rbegin(); it != created.rend(); ++it)
+    {
+        if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST)
+            return last_errno();
+        if (auto e = fsync_dir(it->parent_path()))
+            return e;
+    }
+    if (!std::filesystem::is_directory(dir, ec))
+        return std::make_error_code(std::errc::not_a_directory);
+    return {};
+}
+
+long long file_size_or_minus_one(std::filesystem::path const& path)
+{
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    return static_cast<long long>(st.st_size);
+}
+
+std::error_code write_file_atomic(std::filesystem::path const& path, std::string_view text,
+                                  unsigned mode)
+{
+    auto tmp = path;
+    tmp += ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return last_errno();
+    auto ec = write_all(fd, std::as_bytes(std::span(text.data(), text.size())));
+    if (!ec && ::fsync(fd) != 0)
+        ec = last_errno();
+    ::close(fd);
+    if (!ec && ::rename(tmp.c_str(), path.c_str()) != 0)
+        ec = last_errno();
+    if (ec)
+        ::unlink(tmp.c_str());
+    else
+        ec = fsync_dir(path.parent_path().empty() ? "." : path.parent_path());
+    return ec;
+}
+
+} // namespace camrelay::fs
+
+namespace camrelay::fault {
+
+namespace {
+
+struct rule
+{
+    int err = 0;
+    long nth = 0;       // 0: every call
+    bool onwards = false;
+    std::atomic<long> calls{0};
+};
+
+int errno_by_name(std::string_view name)
+{
+    static constexpr std::pair<std::string_view, int> names[] = {
+        {"ENOSPC", ENOSPC}, {"EIO", EIO},       {"EACCES", EACCES}, {"EROFS", EROFS},
+        {"ENOENT", ENOENT}, {"ENODEV", ENODEV}, {"EPIPE", EPIPE},   {"ETIMEDOUT", ETIMEDOUT},
+    };
+    for (auto const& [n, v] : names)
+        if (n == name)
+            return v;
+    return EIO;
+}
+
+std::map<std::string, rule, std::less<>>& rules()
+{
+    static auto* table = [] {
+        auto* t = new std::map<std::string, rule, std::less<>>();
+        const char* env = std::getenv("CAMRELAY_FAULTS");
+        if (!env)
+            return t;
+        std::string_view spec(env);
+        while (!spec.empty())
+        {
+            auto comma = spec.find(',');
+            auto item = spec.substr(0, comma);
+            spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+            auto eq = item.find('=');
+            if (eq == std::string_view::npos)
+                continue;
+            auto& r = (*t)[std::string(item.substr(0, eq))];
+            auto value = item.substr(eq + 1);
+            auto at = value.find('@');
+            r.err = errno_by_name(value.substr(0, at));
+            if (at != std::string_view::npos)
+            {
+                auto n = value.substr(at + 1);
+                r.onwards = !n.empty() && n.back() == '+';
+                if (r.onwards)
+                    n.remove_suffix(1);
+                r.nth = std::strtol(std::string(n).c_str(), nullptr, 10);
+            }
+        }
+        return t;
+    }();
+    return *table;
+}
+
+} // namespace
+
+int check(std::string_view point)
+{
+    auto& table = rules();
+    if (table.empty())
+        return 0;
+    auto it = table.find(point);
+    if (it == table.end())
+        return 0;
+    auto& r = it->second;
+    long n = ++r.calls;
+    if (r.nth == 0 || n == r.nth || (r.onwards && n >= r.nth))
+        return r.err;
+    return 0;
+}
+
+} // namespace camrelay::fault

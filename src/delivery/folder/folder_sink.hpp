@@ -1,0 +1,10 @@
+// The "folder" sink. Registered through folder_sink_descriptor in delivery/registry.cpp.
+#pragma once
+
+#include "delivery/sink.hpp"
+
+namespace camrelay::delivery {
+
+extern sink_descriptor const folder_sink_descriptor;
+
+} // namespace camrelay::delivery

@@ -1,0 +1,10 @@
+// The "shell" sink. Registered through shell_sink_descriptor in delivery/registry.cpp.
+#pragma once
+
+#include "delivery/sink.hpp"
+
+namespace camrelay::delivery {
+
+extern sink_descriptor const shell_sink_descriptor;
+
+} // namespace camrelay::delivery

@@ -1,0 +1,63 @@
+// The sink interface: one named destination instance (a folder, a command, later SMTP, SFTP...).
+// Sinks are blocking and run on the pipeline's delivery workers, one job per call; a sink must
+// stop within about a second once `request.stop` is requested, and must be idempotent per job:
+// a retry after a crash must not leave a second copy at the destination.
+#pragma once
+
+#include "config/loader.hpp"
+#include "config/settings.hpp"
+#include "core/asset.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace camrelay::delivery {
+
+struct request
+{
+    std::int64_t job_id = 0;
+    int attempt = 1;           ///< 1 for the first try
+    asset_info const& asset;   ///< content is at asset.spool_path
+    std::stop_token stop;
+};
+
+/// What a delivery produced: where the copy is, for the ledger and `camrelay status`.
+struct outcome
+{
+    std::error_code error;     ///< empty on success; classify() decides retry vs give-up
+    std::string message;       ///< on failure: what happened, with names; on success: location
+
+    static outcome ok(std::string location) { return {{}, std::move(location)}; }
+    static outcome fail(std::error_code ec, std::string why) { return {ec, std::move(why)}; }
+    explicit operator bool() const { return !error; }
+};
+
+class sink
+{
+public:
+    virtual ~sink() = default;
+    virtual outcome deliver(request const& req) = 0;
+};
+
+struct sink_descriptor
+{
+    std::string_view type;
+    std::string_view summary;
+    std::span<const config::option_spec> options;
+    /// Builds a sink from checked settings. On a settings problem returns null and appends to
+    /// `problems` (with the config line), so `camrelay config check` lists them all.
+    std::unique_ptr<sink> (*make)(config::sink_settings const& settings,
+                                  std::vector<config::problem>& problems);
+};
+
+/// Every sink type this build has (explicit table in registry.cpp).
+std::span<const sink_descriptor> registry();
+sink_descriptor const* find_sink_type(std::string_view type);
+
+} // namespace camrelay::delivery

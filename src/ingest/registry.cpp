@@ -1,0 +1,41 @@
+// The explicit table of source types. USB needs libgphoto2 (CAMRELAY_WITH_USB).
+#include "ingest/source.hpp"
+
+#include <vector>
+
+namespace camrelay::ingest {
+
+#if CAMRELAY_WITH_USB
+extern source_descriptor const usb_source_descriptor;
+#endif
+
+namespace {
+
+std::vector<source_descriptor> const& descriptors()
+{
+    static std::vector<source_descriptor> const all = [] {
+        std::vector<source_descriptor> v;
+#if CAMRELAY_WITH_USB
+        v.push_back(usb_source_descriptor);
+#endif
+        return v;
+    }();
+    return all;
+}
+
+} // namespace
+
+std::span<const source_descriptor> registry()
+{
+    return descriptors();
+}
+
+source_descriptor const* find_source_type(std::string_view type)
+{
+    for (auto const& d : descriptors())
+        if (d.type == type)
+            return &d;
+    return nullptr;
+}
+
+} // namespace camrelay::ingest

@@ -1,0 +1,107 @@
+// The source interface: something that finds photos on a camera and hands them to the pipeline.
+// Sources never touch the ledger or the spool directly; they talk to an object_handler, which
+// answers "already have it?" before any transfer and streams content into the spool.
+#pragma once
+
+#include "config/loader.hpp"
+#include "config/settings.hpp"
+#include "core/error.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace camrelay::ingest {
+
+/// Who a camera is. `identity` must be stable across reconnects and ports.
+struct camera_info
+{
+    std::string identity;
+    std::string source_kind;
+    std::string name;
+    std::string manufacturer;
+    std::string model;
+    std::string serial;
+    std::string port;
+};
+
+/// One object as a camera lists it: all that is known before a byte of content moves.
+struct object_ref
+{
+    std::string folder;
+    std::string name;
+    std::uint64_t size = 0;
+    std::int64_t mtime = 0;
+    std::string mime;
+};
+
+/// Receives content chunks in order; returns an error to abort the transfer.
+using chunk_sink = std::function<std::error_code(std::span<const std::byte>)>;
+
+/// Streams an object's content from `offset` into `out`. A source that cannot start anywhere
+/// but 0 declares so in fetch_plan::can_resume and is always called with offset 0.
+using fetch_fn = std::function<std::error_code(std::uint64_t offset, chunk_sink const& out)>;
+
+enum class fetch_status
+{
+    stored,      ///< new asset recorded and queued for delivery
+    known,       ///< the ledger already had it; nothing moved
+    failed,      ///< transfer or storage failed; a .part may be kept for resume
+};
+
+struct fetch_result
+{
+    fetch_status status = fetch_status::failed;
+    std::uint64_t bytes = 0;  ///< content bytes moved in this call
+    std::string error;
+};
+
+/// Implemented by the pipeline. Thread-safe: every camera thread calls it.
+class object_handler
+{
+public:
+    virtual ~object_handler() = default;
+    /// A camera was opened; returns its ledger id. Loads what it already gave us.
+    virtual result<std::int64_t> camera_connected(camera_info const& cam) = 0;
+    /// True when the ledger already has this object of this camera (no transfer needed).
+    virtual bool already_have(std::int64_t camera_id, object_ref const& obj) = 0;
+    /// Streams the object into the spool (resuming a leftover .part when `can_resume`),
+    /// records it, queues its deliveries.
+    virtual fetch_result fetch(std::int64_t camera_id, camera_info const& cam,
+                               object_ref const& obj, fetch_fn const& read, bool can_resume) = 0;
+    /// Progress and problems a user should see (camera gone, camera refuses...).
+    virtual void camera_event(std::int64_t camera_id, std::string const& kind,
+                              std::string const& message) = 0;
+};
+
+class source
+{
+public:
+    virtual ~source() = default;
+    /// Daemon mode: pull what is new whenever a camera is there; returns once `stop` is requested.
+    virtual void run(std::stop_token stop) = 0;
+    /// One-shot: pull what is new from every camera there now, then return. Error when no
+    /// camera could be read at all.
+    virtual failure import_once(std::stop_token stop) = 0;
+};
+
+struct source_descriptor
+{
+    std::string_view type;
+    std::string_view summary;
+    std::span<const config::option_spec> options;
+    std::unique_ptr<source> (*make)(config::source_settings const& settings, object_handler& out,
+                                    std::vector<config::problem>& problems);
+};
+
+/// Every source type this build has (explicit table in registry.cpp).
+std::span<const source_descriptor> registry();
+source_descriptor const* find_source_type(std::string_view type);
+
+} // namespace camrelay::ingest

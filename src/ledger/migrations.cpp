@@ -1,0 +1,91 @@
+#include "ledger/migrations.hpp"
+
+namespace camrelay::ledger {
+
+namespace {
+
+// 0001: the initial schema.
+constexpr std::string_view m0001_init = R"sql(
+CREATE TABLE cameras (
+    id            INTEGER PRIMARY KEY,
+    identity      TEXT NOT NULL UNIQUE,   -- stable key, e.g. usb:Canon:EOS 400D:SERIAL or disk:/media/card
+    source_kind   TEXT NOT NULL,
+    name          TEXT NOT NULL,          -- short human name
+    manufacturer  TEXT NOT NULL DEFAULT '',
+    model         TEXT NOT NULL DEFAULT '',
+    serial        TEXT NOT NULL DEFAULT '',
+    port          TEXT NOT NULL DEFAULT '',
+    first_seen    INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL
+);
+
+CREATE TABLE assets (
+    id            INTEGER PRIMARY KEY,
+    camera_id     INTEGER NOT NULL REFERENCES cameras(id),
+    seq           INTEGER NOT NULL,       -- arrival number per camera, from 1
+    source_kind   TEXT NOT NULL,
+    folder        TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    mime          TEXT NOT NULL DEFAULT '',
+    size          INTEGER NOT NULL,
+    sha256        TEXT NOT NULL,
+    capture_time  INTEGER NOT NULL,
+    spool_path    TEXT NOT NULL,
+    spool_state   TEXT NOT NULL DEFAULT 'present' CHECK (spool_state IN ('present', 'removed')),
+    arrived_at    INTEGER NOT NULL,
+    UNIQUE (camera_id, seq)
+);
+CREATE INDEX assets_sha256 ON assets(sha256);
+
+-- What each camera already gave us, by natural key: checked before any transfer.
+CREATE TABLE objects (
+    id            INTEGER PRIMARY KEY,
+    camera_id     INTEGER NOT NULL REFERENCES cameras(id),
+    folder        TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    mtime         INTEGER NOT NULL,
+    asset_id      INTEGER NOT NULL REFERENCES assets(id),
+    seen_at       INTEGER NOT NULL,
+    UNIQUE (camera_id, folder, name, size, mtime)
+);
+
+CREATE TABLE jobs (
+    id              INTEGER PRIMARY KEY,
+    asset_id        INTEGER NOT NULL REFERENCES assets(id),
+    sink            TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'running', 'delivered',
+                        'failed-transient', 'failed-permanent', 'cancelled')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT NOT NULL DEFAULT '',
+    receipt         TEXT NOT NULL DEFAULT '',
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    UNIQUE (asset_id, sink)
+);
+CREATE INDEX jobs_due ON jobs(state, next_attempt_at);
+
+-- The audit log: what a user may want to know later.
+CREATE TABLE events (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    camera_id INTEGER,
+    asset_id  INTEGER,
+    job_id    INTEGER,
+    message   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX events_at ON events(at);
+)sql";
+
+constexpr std::string_view all[] = {m0001_init};
+
+} // namespace
+
+std::span<const std::string_view> migrations()
+{
+    return all;
+}
+
+} // namespace camrelay::ledger

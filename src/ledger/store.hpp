@@ -1,0 +1,165 @@
+// The ledger: cameras, what each camera already gave us, assets, delivery jobs and the audit log,
+// in one SQLite file (WAL, synchronous=FULL). The API is narrow and synchronous and takes `now`
+// (unix seconds) as an argument so tests control time. Thread-safe: every call locks one mutex;
+// the connection is not shared outside this class.
+#pragma once
+
+#include "core/asset.hpp"
+#include "core/error.hpp"
+#include "ledger/transfer_state.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+struct sqlite3;
+
+namespace camrelay::ledger {
+
+struct camera_record
+{
+    std::int64_t id = 0;
+    std::string identity;
+    std::string source_kind;
+    std::string name;
+    std::string manufacturer;
+    std::string model;
+    std::string serial;
+    std::string port;
+    std::int64_t first_seen = 0;
+    std::int64_t last_seen = 0;
+};
+
+/// A camera's natural key for one object: what we can know before any transfer.
+struct object_key
+{
+    std::string folder;
+    std::string name;
+    std::uint64_t size = 0;
+    std::int64_t mtime = 0;
+
+    std::string joined() const;  ///< one string for set look-ups
+};
+
+struct job_record
+{
+    std::int64_t id = 0;
+    std::int64_t asset_id = 0;
+    std::string sink;
+    job_state state = job_state::pending;
+    int attempts = 0;
+    std::int64_t next_attempt_at = 0;
+    std::string last_error;
+    std::string receipt;
+    std::int64_t updated_at = 0;
+};
+
+/// A claimed job with everything a sink needs.
+struct claimed_job
+{
+    job_record job;
+    asset_info asset;
+};
+
+struct event_record
+{
+    std::int64_t id = 0;
+    std::int64_t at = 0;
+    std::string kind;
+    std::int64_t camera_id = 0;
+    std::int64_t asset_id = 0;
+    std::int64_t job_id = 0;
+    std::string message;
+};
+
+struct sink_counts
+{
+    std::string sink;
+    std::int64_t by_state[6] = {};  ///< indexed by job_state
+};
+
+class store
+{
+public:
+    /// Opens (creating if needed) and migrates the ledger at `path`.
+    static result<std::unique_ptr<store>> open(std::string const& path);
+    /// Opens an existing ledger read-only, for `camrelay status`. No migration.
+    static result<std::unique_ptr<store>> open_read_only(std::string const& path);
+    ~store();
+    store(store const&) = delete;
+    store& operator=(store const&) = delete;
+
+    /// Inserts or refreshes a camera by identity; returns its id.
+    result<std::int64_t> upsert_camera(camera_record const& cam, std::int64_t now);
+
+    /// Every object key this camera already gave us (see object_key::joined()).
+    result<std::unordered_set<std::string>> known_objects(std::int64_t camera_id);
+    result<bool> is_known(std::int64_t camera_id, object_key const& key);
+
+    /// Records a fetched object as an asset with one pending job per sink, in one transaction.
+    /// Idempotent on the object key: a second call returns the existing asset and adds nothing.
+    /// Fills `asset.id` and `asset.seq`.
+    result<std::int64_t> record_arrival(std::int64_t camera_id, object_key const& key,
+                                        asset_info& asset, std::vector<std::string> const& sinks,
+                                        std::int64_t now);
+
+    /// Jobs left `running` by a crash or kill go back to `pending`. Returns how many.
+    result<int> requeue_running(std::int64_t now);
+
+    /// Claims up to `limit` claimable jobs of `sink`, oldest capture first, and marks them
+    /// running (attempts + 1). A job qualifies when it is due at `now`, or, with
+    /// `untouched_since` > 0, when it has not changed since then (a one-shot import retries
+    /// everything that failed before it started, but each job only once per run).
+    result<std::vector<claimed_job>> claim_due(std::string const& sink, int limit,
+                                               std::int64_t now, std::int64_t untouched_since = 0);
+
+    /// Makes the failed-transient jobs of `sink` due now (a wake-up trigger fired). Returns how many.
+    result<int> make_due(std::string const& sink, std::int64_t now);
+
+    /// The earliest next_attempt_at among claimable jobs of the given sinks; 0 when none.
+    result<std::int64_t> next_due(std::vector<std::string> const& sinks);
+
+    std::error_code mark_delivered(std::int64_t job_id, std::string const& receipt,
+                                   std::int64_t now);
+    /// `transient` failures get `retry_at`; permanent ones become failed-permanent.
+    std::error_code mark_failed(std::int64_t job_id, bool transient, std::string const& error,
+                                std::int64_t retry_at, std::int64_t now);
+    /// A running job stopped by shutdown: back to pending, the attempt not counted.
+    std::error_code mark_interrupted(std::int64_t job_id, std::int64_t now);
+
+    /// Moves failed-permanent, failed-transient and cancelled jobs back to pending, due now.
+    result<int> retry_failed(std::int64_t now);
+
+    /// True when every job of the asset is delivered (so its spool copy may go).
+    result<bool> all_delivered(std::int64_t asset_id);
+    std::error_code mark_spool_removed(std::int64_t asset_id);
+
+    std::error_code add_event(std::string const& kind, std::string const& message,
+                              std::int64_t now, std::int64_t camera_id = 0,
+                              std::int64_t asset_id = 0, std::int64_t job_id = 0);
+
+    // Queries for status.
+    result<std::vector<camera_record>> cameras();
+    result<std::int64_t> object_count(std::int64_t camera_id);
+    result<std::vector<sink_counts>> job_counts();
+    result<std::vector<event_record>> recent_events(int limit, std::string const& kind = {});
+    result<std::vector<job_record>> jobs_in_state(job_state s, int limit);
+    result<job_record> job(std::int64_t id);
+    /// Runs PRAGMA integrity_check; "ok" when the file is sound.
+    result<std::string> integrity_check();
+
+private:
+    explicit store(sqlite3* db);
+    std::error_code exec(char const* sql);
+    std::error_code migrate();
+    /// Checks with the state table that the job may move to `to`; caller holds the mutex.
+    std::error_code check_transition(std::int64_t job_id, job_state to);
+
+    sqlite3* db_;
+    std::mutex mutex_;
+};
+
+} // namespace camrelay::ledger

@@ -1,0 +1,215 @@
+#include "pipeline/ingester.hpp"
+
+#include "core/fs.hpp"
+#include "core/log.hpp"
+#include "ingest/metadata.hpp"
+#include "spool/spool.hpp"
+
+#include <chrono>
+
+namespace camrelay::pipeline {
+
+namespace {
+
+constexpr auto log_tag = "ingest";
+
+ledger::object_key key_of(ingest::object_ref const& o)
+{
+    return {o.folder, o.name, o.size, o.mtime};
+}
+
+} // namespace
+
+std::int64_t now_seconds()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+ingester::ingester(ledger::store& store, router const& routes, std::filesystem::path spool_root,
+                   std::function<void()> on_new_jobs)
+    : store_(store), routes_(routes), spool_root_(std::move(spool_root)),
+      on_new_jobs_(std::move(on_new_jobs))
+{
+}
+
+result<std::int64_t> ingester::camera_connected(ingest::camera_info const& cam)
+{
+    ledger::camera_record rec;
+    rec.identity = cam.identity;
+    rec.source_kind = cam.source_kind;
+    rec.name = cam.name;
+    rec.manufacturer = cam.manufacturer;
+    rec.model = cam.model;
+    rec.serial = cam.serial;
+    rec.port = cam.port;
+    auto now = now_seconds();
+    auto id = store_.upsert_camera(rec, now);
+    if (!id)
+        return id;
+    auto known = store_.known_objects(*id);
+    if (!known)
+        return known.error();
+    {
+        std::lock_guard lock(mutex_);
+        known_[*id] = std::move(*known);
+        cameras_[*id] = cam;
+    }
+    ++stats_.cameras;
+    store_.add_event("camera", cam.name + " connected at " + cam.port, now, *id);
+    return id;
+}
+
+std::vector<std::string> ingester::routes_for(ingest::camera_info const& cam,
+                                              ingest::object_ref const& obj) const
+{
+    return routes_.destinations({cam.source_kind, cam.name, cam.model, cam.identity, obj.name});
+}
+
+bool ingester::already_have(std::int64_t camera_id, ingest::object_ref const& obj)
+{
+    ++stats_.listed;
+    ingest::camera_info cam;
+    {
+        std::lock_guard lock(mutex_);
+        auto& set = known_[camera_id];
+        if (set.count(key_of(obj).joined()))
+        {
+            ++stats_.known;
+            return true;
+        }
+        cam = cameras_[camera_id];
+    }
+    if (routes_for(cam, obj).empty())
+    {
+        // Nobody wants it: do not fetch. A route added later will make it new again.
+        ++stats_.unrouted;
+        return true;
+    }
+    ++stats_.to_fetch;
+    return false;
+}
+
+ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info const& cam,
+                                     ingest::object_ref const& obj, ingest::fetch_fn const& read,
+                                     bool can_resume)
+{
+    ingest::fetch_result res;
+    auto key = key_of(obj);
+    auto joined = key.joined();
+    auto final_path = spool::path_for(spool_root_, camera_id, cam.identity + '\x1f' + joined, obj.name);
+    std::string sha;
+    std::uint64_t size = 0;
+
+    auto existing = fs::file_size_or_minus_one(final_path);
+    if (existing >= 0 && static_cast<std::uint64_t>(existing) == obj.size && obj.size > 0)
+    {
+        // Spooled completely before a crash, never recorded: no need to fetch it again.
+        sha = sha256::hex_of_file(final_path.string());
+        size = obj.size;
+        log::info(log_tag, "camera={} file={}/{} found complete in the spool", cam.identity,
+                  obj.folder, obj.name);
+    }
+    else
+    {
+        auto part = final_path;
+        part += ".part";
+        auto part_size = fs::file_size_or_minus_one(part);
+        bool resume = can_resume && part_size > 0 && static_cast<std::uint64_t>(part_size) < obj.size;
+        auto w = spool::writer::open(final_path, resume);
+        if (!w)
+        {
+            res.error = "cannot write the spool at " + final_path.string() + ": " + w.error().message();
+            ++stats_.failed;
+            return res;
+        }
+        auto& writer = **w;
+        auto start = writer.offset();
+        if (start > 0)
+        {
+            ++stats_.resumed;
+            log::info(log_tag, "camera={} file={}/{} resuming at byte {}", cam.identity,
+                      obj.folder, obj.name, start);
+        }
+        auto ec = read(start, [&](std::span<const std::byte> chunk) -> std::error_code {
+            if (auto e = writer.write(chunk))
+                return e;
+            stats_.bytes += static_cast<long long>(chunk.size());
+            return {};
+        });
+        res.bytes = writer.offset() - start;
+        if (!ec && obj.size > 0 && writer.offset() != obj.size)
+            ec = std::make_error_code(std::errc::io_error);
+        if (ec)
+        {
+            res.error = obj.folder + "/" + obj.name + ": " + ec.message() + " after " +
+                        std::to_string(writer.offset()) + " of " + std::to_string(obj.size) +
+                        " bytes";
+            // Keep what we have when the source can continue from it.
+            if (can_resume && writer.offset() > 0 && writer.offset() < obj.size &&
+                ec != std::errc::operation_not_supported)
+                writer.keep_partial();
+            else
+                writer.discard();
+            ++stats_.failed;
+            store_.add_event("fetch-failed", cam.name + " " + res.error, now_seconds(), camera_id);
+            return res;
+        }
+        size = writer.offset();
+        auto committed = writer.commit();
+        if (!committed)
+        {
+            res.error = "spool commit failed: " + committed.error().message();
+            writer.discard();
+            ++stats_.failed;
+            return res;
+        }
+        sha = *committed;
+    }
+
+    asset_info asset;
+    asset.sha256 = sha;
+    asset.size = size;
+    auto exif = ingest::read_exif(final_path.string());
+    asset.capture_time = exif.capture_time.value_or(obj.mtime);
+    asset.camera_key = cam.identity;
+    asset.camera_name = cam.name;
+    asset.manufacturer = cam.manufacturer.empty() ? exif.make : cam.manufacturer;
+    asset.model = cam.model;
+    asset.serial = cam.serial.empty() ? exif.serial : cam.serial;
+    asset.source_kind = cam.source_kind;
+    asset.folder = obj.folder;
+    asset.name = obj.name;
+    asset.mime = obj.mime;
+    asset.spool_path = final_path.string();
+    auto sinks = routes_for(cam, obj);
+    auto id = store_.record_arrival(camera_id, key, asset, sinks, now_seconds());
+    if (!id)
+    {
+        // The spooled file stays; the next scan finds it complete and records it then.
+        res.error = "ledger error recording " + obj.name + ": " + id.error().message();
+        ++stats_.failed;
+        return res;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        known_[camera_id].insert(joined);
+    }
+    ++stats_.fetched;
+    res.status = ingest::fetch_status::stored;
+    log::info(log_tag, "camera={} asset={} file={}/{} size={} sha256={} -> {} sink(s)",
+              cam.identity, asset.id, obj.folder, obj.name, size, sha.substr(0, 12), sinks.size());
+    if (on_new_jobs_)
+        on_new_jobs_();
+    return res;
+}
+
+void ingester::camera_event(std::int64_t camera_id, std::string const& kind,
+                            std::string const& message)
+{
+    log::warn(log_tag, "{}", message);
+    store_.add_event(kind, message, now_seconds(), camera_id);
+}
+
+} // namespace camrelay::pipeline

@@ -1,0 +1,67 @@
+// The pipeline's side of every source: skip what the ledger knows (or no route wants) before any
+// transfer, stream the rest into the spool, record the asset and queue its deliveries.
+#pragma once
+
+#include "ingest/source.hpp"
+#include "ledger/store.hpp"
+#include "pipeline/router.hpp"
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+namespace camrelay::pipeline {
+
+/// Counters for progress and the import summary. Updated from camera threads.
+struct ingest_stats
+{
+    std::atomic<long> cameras{0};
+    std::atomic<long> listed{0};     ///< objects looked at
+    std::atomic<long> known{0};      ///< skipped: the ledger had them
+    std::atomic<long> unrouted{0};   ///< skipped: no route wants them
+    std::atomic<long> to_fetch{0};   ///< new objects found
+    std::atomic<long> fetched{0};    ///< new assets stored
+    std::atomic<long> failed{0};     ///< transfers that failed
+    std::atomic<long> resumed{0};    ///< transfers that continued a leftover .part
+    std::atomic<long long> bytes{0}; ///< content bytes moved
+};
+
+class ingester final : public ingest::object_handler
+{
+public:
+    /// `on_new_jobs` is called (from the camera thread) after an asset was queued.
+    ingester(ledger::store& store, router const& routes, std::filesystem::path spool_root,
+             std::function<void()> on_new_jobs);
+
+    result<std::int64_t> camera_connected(ingest::camera_info const& cam) override;
+    bool already_have(std::int64_t camera_id, ingest::object_ref const& obj) override;
+    ingest::fetch_result fetch(std::int64_t camera_id, ingest::camera_info const& cam,
+                               ingest::object_ref const& obj, ingest::fetch_fn const& read,
+                               bool can_resume) override;
+    void camera_event(std::int64_t camera_id, std::string const& kind,
+                      std::string const& message) override;
+
+    ingest_stats const& stats() const { return stats_; }
+
+private:
+    std::vector<std::string> routes_for(ingest::camera_info const& cam,
+                                        ingest::object_ref const& obj) const;
+
+    ledger::store& store_;
+    router const& routes_;
+    std::filesystem::path spool_root_;
+    std::function<void()> on_new_jobs_;
+    ingest_stats stats_;
+    std::mutex mutex_;
+    std::map<std::int64_t, std::unordered_set<std::string>> known_;   // per camera id
+    std::map<std::int64_t, ingest::camera_info> cameras_;
+};
+
+/// Seconds since 1970, the ledger's clock.
+std::int64_t now_seconds();
+
+} // namespace camrelay::pipeline

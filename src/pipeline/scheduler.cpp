@@ -1,0 +1,300 @@
+#include "pipeline/scheduler.hpp"
+
+#include "core/log.hpp"
+#include "delivery/error.hpp"
+#include "pipeline/ingester.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+
+namespace camrelay::pipeline {
+
+namespace {
+
+constexpr auto log_tag = "deliver";
+
+double jitter_factor()
+{
+    thread_local std::mt19937 rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.5, 1.0)(rng);
+}
+
+} // namespace
+
+scheduler::scheduler(ledger::store& store, std::vector<sink_instance> sinks, std::int64_t workers,
+                     bool keep_spool)
+    : store_(store), workers_(workers), keep_spool_(keep_spool)
+{
+    for (auto& s : sinks)
+    {
+        auto name = s.settings.name;
+        sinks_.emplace(name, sink_state{std::move(s), 0});
+    }
+}
+
+scheduler::~scheduler()
+{
+    stop(std::chrono::seconds(0));
+}
+
+std::int64_t scheduler::backoff(std::int64_t attempts, std::int64_t min, std::int64_t max,
+                                double jitter)
+{
+    std::int64_t delay = min;
+    for (std::int64_t i = 1; i < attempts && delay < max; ++i)
+        delay *= 2;
+    delay = std::min(delay, max);
+    auto scaled = static_cast<std::int64_t>(static_cast<double>(delay) * jitter);
+    return std::max<std::int64_t>(1, scaled);
+}
+
+void scheduler::start()
+{
+    if (auto n = store_.requeue_running(now_seconds()); n && *n > 0)
+        log::info(log_tag, "{} delivery job(s) interrupted by a crash or kill were requeued", *n);
+    thread_ = std::jthread([this] { loop(); });
+}
+
+void scheduler::run_once()
+{
+    if (auto n = store_.requeue_running(now_seconds()); n && *n > 0)
+        log::info(log_tag, "{} delivery job(s) interrupted by a crash or kill were requeued", *n);
+    {
+        std::lock_guard lock(mutex_);
+        one_shot_ = true;
+        run_started_ = now_seconds();
+    }
+    loop();
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return running_total_ == 0; });
+    lock.unlock();
+    reap();
+}
+
+void scheduler::ingest_finished()
+{
+    std::lock_guard lock(mutex_);
+    ingest_done_ = true;
+    cv_.notify_all();
+}
+
+void scheduler::notify()
+{
+    std::lock_guard lock(mutex_);
+    notified_ = true;
+    cv_.notify_all();
+}
+
+void scheduler::wake(std::string const& trigger)
+{
+    int woken = 0;
+    for (auto& [name, s] : sinks_)
+    {
+        if (s.instance.settings.wake_on == trigger)
+        {
+            if (auto n = store_.make_due(name, now_seconds()); n)
+                woken += *n;
+        }
+    }
+    log::info(log_tag, "trigger {} fired: {} waiting job(s) made due", trigger, woken);
+    notify();
+}
+
+bool scheduler::dispatch_due(std::int64_t now)
+{
+    bool any = false;
+    for (auto& [name, s] : sinks_)
+    {
+        int free_sink = static_cast<int>(s.instance.settings.concurrency) - s.running;
+        int free_total = static_cast<int>(workers_) - running_total_;
+        int limit = std::min(free_sink, free_total);
+        if (limit <= 0)
+            continue;
+        auto claimed = store_.claim_due(name, limit, now, one_shot_ ? run_started_ : 0);
+        if (!claimed)
+        {
+            log::error(log_tag, "cannot claim jobs for sink {}: {}", name, claimed.error().message());
+            continue;
+        }
+        for (auto& job : *claimed)
+        {
+            auto rj = std::make_unique<running_job>();
+            auto* raw = rj.get();
+            ++s.running;
+            ++running_total_;
+            any = true;
+            auto* state = &s;
+            raw->thread = std::jthread([this, state, raw, job = std::move(job)]() mutable {
+                run_job(*state, std::move(job), raw->stop.get_token());
+                {
+                    std::lock_guard lock(mutex_);
+                    --state->running;
+                    --running_total_;
+                    raw->done = true;
+                    notified_ = true;
+                }
+                cv_.notify_all();
+            });
+            jobs_.push_back(std::move(rj));
+        }
+    }
+    return any;
+}
+
+void scheduler::run_job(sink_state& s, ledger::claimed_job job, std::stop_token stop)
+{
+    delivery::request req{job.job.id, job.job.attempts, job.asset, stop};
+    log::debug(log_tag, "job={} sink={} asset={} attempt={} starting", job.job.id,
+               s.instance.settings.name, job.asset.id, job.job.attempts);
+    delivery::outcome out;
+    try
+    {
+        out = s.instance.sink->deliver(req);
+    }
+    catch (std::exception const& e)
+    {
+        // No exception crosses the plugin boundary: a throwing sink is a failed attempt.
+        out = delivery::outcome::fail(make_error_code(delivery::errc::destination_unavailable),
+                                      std::string("sink threw: ") + e.what());
+    }
+    finish(s, job, out);
+}
+
+void scheduler::finish(sink_state& s, ledger::claimed_job const& job, delivery::outcome const& out)
+{
+    auto const& settings = s.instance.settings;
+    auto now = now_seconds();
+    auto const& a = job.asset;
+    if (out)
+    {
+        if (auto ec = store_.mark_delivered(job.job.id, out.message, now))
+        {
+            log::error(log_tag, "job={} delivered but not recorded: {}", job.job.id, ec.message());
+            return;
+        }
+        ++stats_.delivered;
+        log::info(log_tag, "job={} sink={} delivered {} -> {}", job.job.id, settings.name, a.name,
+                  out.message);
+        if (!keep_spool_)
+        {
+            auto all = store_.all_delivered(a.id);
+            if (all && *all)
+            {
+                ::unlink(a.spool_path.c_str());
+                store_.mark_spool_removed(a.id);
+            }
+        }
+        return;
+    }
+    auto cond = delivery::classify(out.error);
+    if (cond == delivery::condition::cancelled)
+    {
+        store_.mark_interrupted(job.job.id, now);
+        ++stats_.interrupted;
+        log::info(log_tag, "job={} sink={} interrupted; will run again", job.job.id, settings.name);
+        return;
+    }
+    bool transient = cond == delivery::condition::transient;
+    if (transient && settings.max_attempts > 0 && job.job.attempts >= settings.max_attempts)
+        transient = false;
+    auto why = out.message.empty() ? out.error.message() : out.message;
+    if (transient)
+    {
+        auto retry_at = now + backoff(job.job.attempts, settings.retry_min, settings.retry_max,
+                                      jitter_factor());
+        store_.mark_failed(job.job.id, true, why, retry_at, now);
+        ++stats_.failed_transient;
+        log::warn(log_tag, "job={} sink={} file={} failed (attempt {}), retry in {} s: {}",
+                  job.job.id, settings.name, a.name, job.job.attempts, retry_at - now, why);
+    }
+    else
+    {
+        store_.mark_failed(job.job.id, false, why, 0, now);
+        ++stats_.failed_permanent;
+        log::error(log_tag, "job={} sink={} file={} failed permanently: {}", job.job.id,
+                   settings.name, a.name, why);
+    }
+}
+
+void scheduler::reap()
+{
+    std::vector<std::unique_ptr<running_job>> finished;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = std::partition(jobs_.begin(), jobs_.end(),
+                                 [](auto const& j) { return !j->done.load(); });
+        std::move(it, jobs_.end(), std::back_inserter(finished));
+        jobs_.erase(it, jobs_.end());
+    }
+    finished.clear();  // joins
+}
+
+void scheduler::loop()
+{
+    std::vector<std::string> names;
+    for (auto const& [name, s] : sinks_)
+        names.push_back(name);
+    std::unique_lock lock(mutex_);
+    while (!stopping_)
+    {
+        notified_ = false;
+        bool dispatched = dispatch_due(now_seconds());
+        bool busy = running_total_ > 0;
+        lock.unlock();
+        reap();
+        lock.lock();
+        if (dispatched)
+            continue;
+        if (one_shot_ && ingest_done_ && !busy)
+        {
+            // One last look: an arrival may have slipped in between.
+            if (!dispatch_due(now_seconds()) && running_total_ == 0)
+                return;
+            continue;
+        }
+        if (notified_)
+            continue;
+        std::chrono::seconds wait(30);
+        if (!one_shot_)
+        {
+            lock.unlock();
+            auto next = store_.next_due(names);
+            lock.lock();
+            auto now = now_seconds();
+            if (next && *next > now)
+                wait = std::min(wait, std::chrono::seconds(*next - now));
+            else if (next && *next > 0 && !busy)
+                wait = std::chrono::seconds(1);  // due, but claiming failed: do not spin
+        }
+        cv_.wait_for(lock, wait, [&] {
+            return notified_ || stopping_ || (one_shot_ && ingest_done_ && running_total_ == 0);
+        });
+    }
+}
+
+void scheduler::stop(std::chrono::seconds grace)
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && !thread_.joinable() && jobs_.empty())
+            return;
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+    std::unique_lock lock(mutex_);
+    if (!cv_.wait_for(lock, grace, [&] { return running_total_ == 0; }))
+    {
+        log::info(log_tag, "cancelling {} running deliveries", running_total_);
+        for (auto& j : jobs_)
+            j->stop.request_stop();
+    }
+    cv_.wait(lock, [&] { return running_total_ == 0; });
+    lock.unlock();
+    reap();
+}
+
+} // namespace camrelay::pipeline

@@ -1,0 +1,111 @@
+// Delivery workers: claim due jobs from the ledger, run them on their sinks with a limit per
+// sink and overall, record the outcome, retry transient failures with capped exponential
+// backoff and jitter, and remove a spooled file once every delivery of it is verified.
+//
+// Threads: one scheduler thread plus one thread per running delivery (bounded by `workers`).
+// Sinks block; cancellation reaches them through their stop_token.
+#pragma once
+
+#include "config/settings.hpp"
+#include "delivery/sink.hpp"
+#include "ledger/store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace camrelay::pipeline {
+
+struct sink_instance
+{
+    config::sink_settings settings;
+    std::unique_ptr<delivery::sink> sink;
+};
+
+struct delivery_stats
+{
+    std::atomic<long> delivered{0};
+    std::atomic<long> failed_transient{0};
+    std::atomic<long> failed_permanent{0};
+    std::atomic<long> interrupted{0};
+};
+
+class scheduler
+{
+public:
+    scheduler(ledger::store& store, std::vector<sink_instance> sinks, std::int64_t workers,
+              bool keep_spool);
+    ~scheduler();
+    scheduler(scheduler const&) = delete;
+    scheduler& operator=(scheduler const&) = delete;
+
+    /// Daemon mode: claims jobs when they are due until stop().
+    void start();
+
+    /// One-shot mode: runs every claimable job once (including ones that failed before this
+    /// run, whatever their retry time), and returns when no job is left to run and
+    /// `ingest_finished()` was called.
+    void run_once();
+    void ingest_finished();
+
+    /// New jobs were queued: look now.
+    void notify();
+
+    /// A trigger fired: sinks with wake_on == name get their failed jobs due now.
+    void wake(std::string const& trigger);
+
+    /// Stops claiming; running deliveries get `grace` to finish, then are cancelled (back to
+    /// pending, attempt not counted). Joins every thread.
+    void stop(std::chrono::seconds grace);
+
+    delivery_stats const& stats() const { return stats_; }
+
+    /// Backoff before retry number `attempts` (1-based): min * 2^(attempts-1), capped at max,
+    /// then scaled by a jitter factor in [0.5, 1.0].
+    static std::int64_t backoff(std::int64_t attempts, std::int64_t min, std::int64_t max,
+                                double jitter);
+
+private:
+    struct running_job
+    {
+        std::stop_source stop;
+        std::jthread thread;
+        std::atomic<bool> done{false};
+    };
+    struct sink_state
+    {
+        sink_instance instance;
+        int running = 0;
+    };
+
+    void loop();
+    /// Claims and dispatches what it can; true when anything was dispatched.
+    bool dispatch_due(std::int64_t now);
+    void run_job(sink_state& s, ledger::claimed_job job, std::stop_token stop);
+    void finish(sink_state& s, ledger::claimed_job const& job, delivery::outcome const& out);
+    void reap();
+
+    ledger::store& store_;
+    std::map<std::string, sink_state> sinks_;
+    std::int64_t workers_;
+    bool keep_spool_;
+    bool one_shot_ = false;
+    std::int64_t run_started_ = 0;
+    bool ingest_done_ = false;
+    bool stopping_ = false;
+    bool notified_ = false;
+    int running_total_ = 0;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<std::unique_ptr<running_job>> jobs_;
+    std::jthread thread_;
+    delivery_stats stats_;
+};
+
+} // namespace camrelay::pipeline
