@@ -11,7 +11,8 @@
 #include <mutex>
 #include <vector>
 
-namespace camrelay::fs {
+namespace camrelay::fs
+{
 
 std::string sanitize_component(std::string_view name)
 {
@@ -33,7 +34,8 @@ std::string sanitize_component(std::string_view name)
     {
         // Keep the extension: cut the stem, not ".JPG".
         auto dot = out.rfind('.');
-        std::string ext = (dot != std::string::npos && out.size() - dot <= 16) ? out.substr(dot) : "";
+        std::string ext =
+            (dot != std::string::npos && out.size() - dot <= 16) ? out.substr(dot) : "";
         out.resize(max_bytes - ext.size());
         // Do not leave half of a UTF-8 sequence at the cut.
         while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
@@ -113,7 +115,9 @@ std::error_code make_dirs_durable(std::filesystem::path const& dir)
 
 long long file_size_or_minus_one(std::filesystem::path const& path)
 {
-    struct stat st{};
+    struct stat st
+    {
+    };
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
         return -1;
     return static_cast<long long>(st.st_size);
@@ -142,14 +146,16 @@ std::error_code write_file_atomic(std::filesystem::path const& path, std::string
 
 } // namespace camrelay::fs
 
-namespace camrelay::fault {
+namespace camrelay::fault
+{
 
-namespace {
+namespace
+{
 
 struct rule
 {
     int err = 0;
-    long nth = 0;       // 0: every call
+    long nth = 0; // 0: every call
     bool onwards = false;
     std::atomic<long> calls{0};
 };
@@ -166,41 +172,56 @@ int errno_by_name(std::string_view name)
     return EIO;
 }
 
-std::map<std::string, rule, std::less<>>& rules()
+using rule_table = std::map<std::string, rule, std::less<>>;
+
+void parse_rules(rule_table* t)
 {
-    static auto* table = [] {
-        auto* t = new std::map<std::string, rule, std::less<>>();
-        const char* env = std::getenv("CAMRELAY_FAULTS");
-        if (!env)
-            return t;
-        std::string_view spec(env);
-        while (!spec.empty())
+    const char* env = std::getenv("CAMRELAY_FAULTS");
+    if (!env)
+        return;
+    std::string_view spec(env);
+    while (!spec.empty())
+    {
+        auto comma = spec.find(',');
+        auto item = spec.substr(0, comma);
+        spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+        auto eq = item.find('=');
+        if (eq == std::string_view::npos)
+            continue;
+        auto& r = (*t)[std::string(item.substr(0, eq))];
+        auto value = item.substr(eq + 1);
+        auto at = value.find('@');
+        r.err = errno_by_name(value.substr(0, at));
+        if (at != std::string_view::npos)
         {
-            auto comma = spec.find(',');
-            auto item = spec.substr(0, comma);
-            spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
-            auto eq = item.find('=');
-            if (eq == std::string_view::npos)
-                continue;
-            auto& r = (*t)[std::string(item.substr(0, eq))];
-            auto value = item.substr(eq + 1);
-            auto at = value.find('@');
-            r.err = errno_by_name(value.substr(0, at));
-            if (at != std::string_view::npos)
-            {
-                auto n = value.substr(at + 1);
-                r.onwards = !n.empty() && n.back() == '+';
-                if (r.onwards)
-                    n.remove_suffix(1);
-                r.nth = std::strtol(std::string(n).c_str(), nullptr, 10);
-            }
+            auto n = value.substr(at + 1);
+            r.onwards = !n.empty() && n.back() == '+';
+            if (r.onwards)
+                n.remove_suffix(1);
+            r.nth = std::strtol(std::string(n).c_str(), nullptr, 10);
         }
+    }
+}
+
+rule_table& rules()
+{
+    static auto* table = []
+    {
+        auto* t = new rule_table();
+        parse_rules(t);
         return t;
     }();
     return *table;
 }
 
 } // namespace
+
+void reload()
+{
+    auto& table = rules();
+    table.clear();
+    parse_rules(&table);
+}
 
 int check(std::string_view point)
 {

@@ -45,4 +45,8 @@ namespace camrelay::fault {
 /// ERRNO is a name such as ENOSPC, EIO, EACCES. Unset in production: one branch per call.
 int check(std::string_view point);
 
+/// Re-reads CAMRELAY_FAULTS and resets the call counters (for tests that set it in-process).
+/// Not thread-safe against concurrent check() calls.
+void reload();
+
 } // namespace camrelay::fault
