@@ -511,6 +511,13 @@ int cmd_retry(common_options const& o)
     if (!settings_for(o, s))
         return 2;
     init_logging(o.log_level, "warn");
+    std::string error;
+    auto lock = data_dir_lock::acquire(s.general.data_dir, error);
+    if (!lock)
+    {
+        std::cerr << "camrelay retry: " << error << "\n";
+        return 1;
+    }
     auto opened = ledger::store::open(ledger_path(s));
     if (!opened)
     {

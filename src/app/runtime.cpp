@@ -3,6 +3,10 @@
 #include "core/fs.hpp"
 #include "delivery/sink.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 namespace camrelay::app {
 
 config::plugin_catalog make_catalog()
@@ -52,6 +56,44 @@ bool load_settings(std::string const& path, config::settings& out,
     return problems.empty();
 }
 
+data_dir_lock data_dir_lock::acquire(std::string const& data_dir, std::string& error)
+{
+    data_dir_lock l;
+    auto path = data_dir + "/lock";
+    l.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (l.fd_ < 0)
+    {
+        error = "cannot open " + path + ": " + last_errno().message();
+        return l;
+    }
+    if (::flock(l.fd_, LOCK_EX | LOCK_NB) != 0)
+    {
+        error = "another camrelay (run or import) is using " + data_dir +
+                "; stop it first or give another --data-dir";
+        ::close(l.fd_);
+        l.fd_ = -1;
+    }
+    return l;
+}
+
+data_dir_lock& data_dir_lock::operator=(data_dir_lock&& other) noexcept
+{
+    if (this != &other)
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+        fd_ = other.fd_;
+        other.fd_ = -1;
+    }
+    return *this;
+}
+
+data_dir_lock::~data_dir_lock()
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
 std::string ledger_path(config::settings const& s)
 {
     return s.general.data_dir + "/camrelay.db";
@@ -67,6 +109,9 @@ std::unique_ptr<runtime> make_runtime(config::settings settings, std::string& er
         error = "cannot create the data folder " + s.general.data_dir + ": " + ec.message();
         return nullptr;
     }
+    rt->lock = data_dir_lock::acquire(s.general.data_dir, error);
+    if (!rt->lock)
+        return nullptr;
     auto store = ledger::store::open(ledger_path(s));
     if (!store)
     {

@@ -24,8 +24,26 @@ config::plugin_catalog make_catalog();
 bool load_settings(std::string const& path, config::settings& out,
                    std::vector<config::problem>& problems);
 
+/// An exclusive flock on DATA_DIR/lock: one run or import per data folder at a time (a second
+/// one would requeue the first one's running jobs). Released by the kernel if the process dies.
+class data_dir_lock
+{
+public:
+    /// Takes the lock; on failure returns a closed lock and explains in `error`.
+    static data_dir_lock acquire(std::string const& data_dir, std::string& error);
+    data_dir_lock() = default;
+    data_dir_lock(data_dir_lock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    data_dir_lock& operator=(data_dir_lock&& other) noexcept;
+    ~data_dir_lock();
+    explicit operator bool() const { return fd_ >= 0; }
+
+private:
+    int fd_ = -1;
+};
+
 struct runtime
 {
+    data_dir_lock lock;
     config::settings settings;
     std::unique_ptr<ledger::store> store;
     std::unique_ptr<pipeline::router> routes;
