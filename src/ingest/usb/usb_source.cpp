@@ -458,11 +458,23 @@ private:
     /// Cameras to serve now: the configured port, or everything libgphoto2 detects.
     std::vector<detected> detect(std::string& error);
 
+    /// Logs a camera's open/scan problem once, not at every poll while it persists.
+    void note_result(std::string const& port, std::string const& error)
+    {
+        std::lock_guard lock(errors_mutex_);
+        auto& last = last_error_[port];
+        if (!error.empty() && error != last)
+            log::warn(log_tag, "{} (will keep trying every {} s)", error, poll_.count());
+        last = error;
+    }
+
     std::string port_;
     std::string model_;
     std::chrono::seconds poll_;
     std::string order_;
     object_handler& out_;
+    std::mutex errors_mutex_;
+    std::map<std::string, std::string> last_error_;
 };
 
 std::vector<detected> usb_source::detect(std::string& error)
@@ -548,10 +560,9 @@ void usb_source::run(std::stop_token stop)
                     auto err = cam.open();
                     if (err.empty())
                         err = cam.scan();
+                    note_result(d.port, err);
                     if (err.empty())
                         cam.serve();
-                    else
-                        log::warn(log_tag, "{}", err);
                     done->store(true);
                 }),
                 done};
