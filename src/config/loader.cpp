@@ -161,6 +161,14 @@ struct reader
     }
 };
 
+std::string names_of(std::map<std::string, std::span<const option_spec>, std::less<>> const& table)
+{
+    std::string known;
+    for (auto const& entry : table)
+        known += (known.empty() ? "" : ", ") + entry.first;
+    return known;
+}
+
 bool valid_sink_name(std::string_view name)
 {
     if (name.empty())
@@ -297,11 +305,9 @@ bool load_string(std::string_view text, std::string_view origin, plugin_catalog 
                 auto it = catalog.sources.find(*type);
                 if (it == catalog.sources.end())
                 {
-                    std::string known;
-                    for (auto const& [name, specs] : catalog.sources)
-                        known += (known.empty() ? "" : ", ") + name;
                     r.add(line_of(*t.get("type")), "[[source]]: unknown type '" + *type +
-                                                       "' (this build knows: " + known + ")");
+                                                       "' (this build knows: " +
+                                                       names_of(catalog.sources) + ")");
                     continue;
                 }
                 static constexpr option_spec type_spec[] = {
@@ -345,11 +351,9 @@ bool load_string(std::string_view text, std::string_view origin, plugin_catalog 
                 auto it = catalog.sinks.find(*type);
                 if (it == catalog.sinks.end())
                 {
-                    std::string known;
-                    for (auto const& [n, specs] : catalog.sinks)
-                        known += (known.empty() ? "" : ", ") + n;
                     r.add(line_of(*t->get("type")), where + ": unknown type '" + *type +
-                                                        "' (this build knows: " + known + ")");
+                                                        "' (this build knows: " +
+                                                        names_of(catalog.sinks) + ")");
                     sink_names.insert(sink.name);
                     continue;
                 }
