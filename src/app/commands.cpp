@@ -27,6 +27,9 @@ namespace {
 
 constexpr auto log_tag = "app";
 
+// SIGUSR1 only wakes the signal-waiting thread so it sees its stop request at once.
+constexpr int wake_signal = SIGUSR1;
+
 // SIGINT/SIGTERM are blocked in every thread and taken by one waiting thread, so no handler
 // runs at an arbitrary point of libgphoto2 or SQLite.
 sigset_t stop_signals()
@@ -41,22 +44,31 @@ sigset_t stop_signals()
 void block_stop_signals()
 {
     auto set = stop_signals();
+    sigaddset(&set, wake_signal);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal(SIGPIPE, SIG_IGN);
 }
 
 /// Waits for SIGINT/SIGTERM (or for `until` to be stopped); returns the signal, or 0.
+/// Stop it promptly with wake_waiting_thread().
 int wait_for_stop_signal(std::stop_token until)
 {
     auto set = stop_signals();
+    sigaddset(&set, wake_signal);
     while (!until.stop_requested())
     {
-        timespec ts{0, 200 * 1000 * 1000};
+        timespec ts{1, 0};
         int sig = sigtimedwait(&set, nullptr, &ts);
-        if (sig > 0)
+        if (sig > 0 && sig != wake_signal)
             return sig;
     }
     return 0;
+}
+
+void wake_waiting_thread(std::jthread& t)
+{
+    t.request_stop();
+    pthread_kill(t.native_handle(), wake_signal);
 }
 
 void init_logging(std::string const& level_text, std::string const& fallback)
@@ -256,7 +268,7 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
     done = true;
     if (progress.joinable())
         progress.join();
-    signals.request_stop();
+    wake_waiting_thread(signals);
 
     for (auto const& f : source_errors)
         std::cerr << "camrelay import: " << f.text() << "\n";

@@ -99,13 +99,41 @@ outcome folder_sink::copy_to_temp(request const& req, std::filesystem::path cons
         ::close(in);
         return errno_failure(e, "cannot create " + temp.string());
     }
-    std::vector<std::byte> buf(256 * 1024);
+    // The kernel copies (copy_file_range): no round trip through user space. Chunks of 8 MiB
+    // keep cancellation and fault injection responsive. Falls back to read/write where the
+    // file systems cannot (EXDEV, EINVAL, ENOSYS...).
+    constexpr std::size_t chunk = 8 * 1024 * 1024;
+    bool kernel_copy = true;
+    std::vector<std::byte> buf;
     outcome result = outcome::ok({});
     for (;;)
     {
         if (req.stop.stop_requested())
         {
             result = outcome::fail(make_error_code(errc::cancelled), "cancelled");
+            break;
+        }
+        if (int e = fault::check("folder.write"))
+        {
+            result = errno_failure(e, "writing " + temp.string());
+            break;
+        }
+        if (kernel_copy)
+        {
+            ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, chunk, 0);
+            if (n > 0)
+                continue;
+            if (n == 0)
+                break;
+            if (errno == EINTR)
+                continue;
+            if (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)
+            {
+                kernel_copy = false;  // nothing was copied by the failed call: go on by hand
+                buf.resize(256 * 1024);
+                continue;
+            }
+            result = errno_failure(errno, "writing " + temp.string());
             break;
         }
         ssize_t n = ::read(in, buf.data(), buf.size());
@@ -119,11 +147,6 @@ outcome folder_sink::copy_to_temp(request const& req, std::filesystem::path cons
         }
         if (n == 0)
             break;
-        if (int e = fault::check("folder.write"))
-        {
-            result = errno_failure(e, "writing " + temp.string());
-            break;
-        }
         if (auto ec = fs::write_all(out, std::span(buf.data(), static_cast<std::size_t>(n))))
         {
             result = errno_failure(ec.value(), "writing " + temp.string());
