@@ -280,11 +280,11 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
               << failed << (stop.stop_requested() ? " (interrupted)" : "") << "\n";
     if (failed > 0)
     {
-        auto failures = rt->store->recent_events(static_cast<int>(std::min<long>(failed, 5)));
-        if (failures)
-            for (auto const& e : *failures)
-                if (e.kind == "retry" || e.kind == "failed")
-                    std::cerr << "  " << e.kind << ": " << e.message << "\n";
+        int shown = static_cast<int>(std::min<long>(failed, 10));
+        for (char const* kind : {"failed", "retry"})
+            if (auto events = rt->store->recent_events(shown, kind))
+                for (auto const& e : *events)
+                    std::cerr << "  " << kind << ": " << e.message << "\n";
     }
     bool ok = source_errors.empty() && failed == 0 && in.failed.load() == 0 &&
               !stop.stop_requested();

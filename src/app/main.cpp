@@ -3,12 +3,22 @@
 
 #include <CLI/CLI.hpp>
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <iostream>
 
 int main(int argc, char** argv)
 {
     using namespace camrelay::app;
+    // Block the stop signals before anything else: a SIGTERM in the first milliseconds must
+    // reach the daemon's signal wait, not kill it with the default action.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     CLI::App cli{"camrelay: gets photos off cameras without the vendor's app and delivers them to "
                  "folders, commands and more, remembering what each camera already gave.",
                  "camrelay"};
@@ -76,6 +86,10 @@ int main(int argc, char** argv)
     {
         return cli.exit(e) == 0 ? 0 : 2;
     }
+
+    // Only the daemon and import drain on a stop signal; every other command just ends.
+    if (!*run && !*imp)
+        pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
 
     if (*run)
         return cmd_run(common, run_cameras);

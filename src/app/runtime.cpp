@@ -43,9 +43,10 @@ bool load_settings(std::string const& path, config::settings& out,
     problems.clear();
     if (path.empty())
         out = config::make_default_settings();
-    else if (!config::load_file(path, make_catalog(), out, problems))
-        return false;
-    // Let every plugin check its own options (templates, enums, ranges).
+    else
+        config::load_file(path, make_catalog(), out, problems);
+    // Let every plugin check its own options (templates, enums, ranges), also when the loader
+    // found problems: `config check` lists every problem of the file at once.
     for (auto const& s : out.sinks)
         if (auto const* d = delivery::find_sink_type(s.type))
             d->make(s, problems);

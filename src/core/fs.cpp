@@ -26,23 +26,33 @@ std::string sanitize_component(std::string_view name)
         else
             out.push_back(c);
     }
-    // A leading dot would hide the file or, as "..", climb out of the folder.
-    while (!out.empty() && out.front() == '.')
-        out.front() = '_';
     constexpr std::size_t max_bytes = 200;
     if (out.size() > max_bytes)
     {
         // Keep the extension: cut the stem, not ".JPG".
         auto dot = out.rfind('.');
-        std::string ext =
-            (dot != std::string::npos && out.size() - dot <= 16) ? out.substr(dot) : "";
+        std::string ext = (dot != std::string::npos && out.size() - dot <= 16) ? out.substr(dot) : "";
         out.resize(max_bytes - ext.size());
-        // Do not leave half of a UTF-8 sequence at the cut.
-        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
+        // Do not leave half of a UTF-8 sequence at the cut: drop at most one sequence (up to
+        // three continuation bytes and their lead byte). Invalid UTF-8 is simply cut.
+        int continuation = 0;
+        while (!out.empty() && continuation < 3 &&
+               (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
+        {
             out.pop_back();
+            ++continuation;
+        }
         if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0)
             out.pop_back();
         out += ext;
+    }
+    // Last, so no cut can expose one: a leading dot would hide the file or, as "..", climb out
+    // of the folder.
+    for (auto& c : out)
+    {
+        if (c != '.')
+            break;
+        c = '_';
     }
     if (out.empty())
         out = "_";

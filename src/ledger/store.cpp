@@ -300,14 +300,16 @@ result<std::int64_t> store::record_arrival(std::int64_t camera_id, object_key co
     if (!tx.ok())
         return query_failed();
     {
-        statement existing(db_, "SELECT asset_id FROM objects WHERE camera_id=? AND folder=? AND "
-                                "name=? AND size=? AND mtime=?");
+        statement existing(db_, "SELECT o.asset_id, a.seq FROM objects o JOIN assets a ON "
+                                "a.id=o.asset_id WHERE o.camera_id=? AND o.folder=? AND "
+                                "o.name=? AND o.size=? AND o.mtime=?");
         existing.bind(1, camera_id).bind(2, key.folder).bind(3, key.name);
         existing.bind(4, static_cast<std::int64_t>(key.size)).bind(5, key.mtime);
         int rc = existing.step();
         if (rc == SQLITE_ROW)
         {
             asset.id = existing.i64(0);
+            asset.seq = existing.i64(1);
             return asset.id;
         }
         if (rc != SQLITE_DONE)
@@ -523,8 +525,10 @@ result<int> store::make_due(std::string const& sink, std::int64_t now)
 result<int> store::retry_failed(std::int64_t now)
 {
     std::lock_guard lock(mutex_);
-    statement up(db_, "UPDATE jobs SET state='pending', next_attempt_at=0, updated_at=? WHERE "
-                      "state IN ('failed-transient', 'failed-permanent', 'cancelled')");
+    // A user's retry is a fresh start: attempts count again from zero against max_attempts.
+    statement up(db_, "UPDATE jobs SET state='pending', attempts=0, next_attempt_at=0, "
+                      "updated_at=? WHERE state IN ('failed-transient', 'failed-permanent', "
+                      "'cancelled')");
     up.bind(1, now);
     if (!up.done())
         return query_failed();
@@ -547,6 +551,21 @@ std::error_code store::mark_spool_removed(std::int64_t asset_id)
     statement up(db_, "UPDATE assets SET spool_state='removed' WHERE id=?");
     up.bind(1, asset_id);
     return up.done() ? std::error_code{} : query_failed();
+}
+
+result<std::vector<std::pair<std::int64_t, std::string>>> store::delivered_but_spooled()
+{
+    std::lock_guard lock(mutex_);
+    statement q(db_, "SELECT a.id, a.spool_path FROM assets a WHERE a.spool_state='present' AND "
+                     "EXISTS (SELECT 1 FROM jobs j WHERE j.asset_id=a.id) AND NOT EXISTS "
+                     "(SELECT 1 FROM jobs j WHERE j.asset_id=a.id AND j.state != 'delivered')");
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        out.emplace_back(q.i64(0), q.text(1));
+    if (rc != SQLITE_DONE)
+        return query_failed();
+    return out;
 }
 
 std::error_code store::add_event(std::string const& kind, std::string const& message,

@@ -130,12 +130,16 @@ public:
     /// A running job stopped by shutdown: back to pending, the attempt not counted.
     std::error_code mark_interrupted(std::int64_t job_id, std::int64_t now);
 
-    /// Moves failed-permanent, failed-transient and cancelled jobs back to pending, due now.
+    /// Moves failed-permanent, failed-transient and cancelled jobs back to pending, due now,
+    /// with their attempt count reset.
     result<int> retry_failed(std::int64_t now);
 
     /// True when every job of the asset is delivered (so its spool copy may go).
     result<bool> all_delivered(std::int64_t asset_id);
     std::error_code mark_spool_removed(std::int64_t asset_id);
+    /// Assets whose every job is delivered but whose spool copy is still marked present: what a
+    /// crash between the last delivery and the spool clean-up leaves. (id, spool path) pairs.
+    result<std::vector<std::pair<std::int64_t, std::string>>> delivered_but_spooled();
 
     std::error_code add_event(std::string const& kind, std::string const& message,
                               std::int64_t now, std::int64_t camera_id = 0,

@@ -124,20 +124,37 @@ ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info
             ++stats_.failed;
             return res;
         }
-        auto& writer = **w;
-        auto start = writer.offset();
+        auto writer_ptr = std::move(*w);
+        auto start = writer_ptr->offset();
         if (start > 0)
-        {
-            ++stats_.resumed;
             log::info(log_tag, "camera={} file={}/{} resuming at byte {}", cam.identity,
                       obj.folder, obj.name, start);
-        }
-        auto ec = read(start, [&](std::span<const std::byte> chunk) -> std::error_code {
-            if (auto e = writer.write(chunk))
+        auto to_spool = [&](std::span<const std::byte> chunk) -> std::error_code {
+            if (auto e = writer_ptr->write(chunk))
                 return e;
             stats_.bytes += static_cast<long long>(chunk.size());
             return {};
-        });
+        };
+        auto ec = read(start, to_spool);
+        if (ec == std::errc::operation_not_supported && start > 0)
+        {
+            // The camera cannot read from the middle of a file: fetch it whole instead.
+            log::info(log_tag, "camera={} file={}/{} cannot be resumed; fetching it from the start",
+                      cam.identity, obj.folder, obj.name);
+            writer_ptr->discard();
+            auto again = spool::writer::open(final_path, false);
+            if (!again)
+            {
+                res.error = "cannot write the spool at " + final_path.string() + ": " +
+                            again.error().message();
+                ++stats_.failed;
+                return res;
+            }
+            writer_ptr = std::move(*again);
+            start = 0;
+            ec = read(0, to_spool);
+        }
+        auto& writer = *writer_ptr;
         res.bytes = writer.offset() - start;
         if (!ec && obj.size > 0 && writer.offset() != obj.size)
             ec = std::make_error_code(std::errc::io_error);
@@ -156,6 +173,8 @@ ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info
             store_.add_event("fetch-failed", cam.name + " " + res.error, now_seconds(), camera_id);
             return res;
         }
+        if (start > 0)
+            ++stats_.resumed;
         size = writer.offset();
         auto committed = writer.commit();
         if (!committed)

@@ -50,21 +50,57 @@ std::int64_t scheduler::backoff(std::int64_t attempts, std::int64_t min, std::in
     return std::max<std::int64_t>(1, scaled);
 }
 
-void scheduler::start()
+void scheduler::recover()
 {
     if (auto n = store_.requeue_running(now_seconds()); n && *n > 0)
         log::info(log_tag, "{} delivery job(s) interrupted by a crash or kill were requeued", *n);
+    if (keep_spool_)
+        return;
+    if (auto leftovers = store_.delivered_but_spooled())
+    {
+        for (auto const& [asset_id, path] : *leftovers)
+            release_spool(asset_id, path);
+        if (!leftovers->empty())
+            log::info(log_tag, "removed {} spooled file(s) already delivered before a crash",
+                      leftovers->size());
+    }
+}
+
+void scheduler::release_spool(std::int64_t asset_id, std::string const& path)
+{
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    {
+        log::warn(log_tag, "asset={} cannot remove spooled {}: {}", asset_id, path,
+                  last_errno().message());
+        return;
+    }
+    store_.mark_spool_removed(asset_id);
+}
+
+void scheduler::start()
+{
+    recover();
     thread_ = std::jthread([this] { loop(); });
 }
 
 void scheduler::run_once()
 {
-    if (auto n = store_.requeue_running(now_seconds()); n && *n > 0)
-        log::info(log_tag, "{} delivery job(s) interrupted by a crash or kill were requeued", *n);
+    recover();
+    // claim_due retries the jobs last changed before the run started, in whole seconds: a job
+    // that failed in an earlier run within this very second would pass for one this run
+    // already tried, and stay undelivered. Let that second end first.
+    auto started = now_seconds();
+    if (auto latest = store_.jobs_in_state(ledger::job_state::failed_transient, 1);
+        latest && !latest->empty() && latest->front().updated_at == started)
+    {
+        while (now_seconds() == started)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        started = now_seconds();
+    }
     {
         std::lock_guard lock(mutex_);
         one_shot_ = true;
-        run_started_ = now_seconds();
+        run_started_ = started;
     }
     loop();
     std::unique_lock lock(mutex_);
@@ -181,10 +217,7 @@ void scheduler::finish(sink_state& s, ledger::claimed_job const& job, delivery::
         {
             auto all = store_.all_delivered(a.id);
             if (all && *all)
-            {
-                ::unlink(a.spool_path.c_str());
-                store_.mark_spool_removed(a.id);
-            }
+                release_spool(a.id, a.spool_path);
         }
         return;
     }

@@ -84,6 +84,11 @@ private:
         int running = 0;
     };
 
+    /// Startup: requeues jobs a crash left running and removes spool copies whose deliveries
+    /// all completed before a crash could clean them up.
+    void recover();
+    /// Removes the asset's spool copy once all its jobs are delivered (unless spool_keep=always).
+    void release_spool(std::int64_t asset_id, std::string const& path);
     void loop();
     /// Claims and dispatches what it can; true when anything was dispatched.
     bool dispatch_due(std::int64_t now);

@@ -15,12 +15,13 @@
 #include <string_view>
 #include <vector>
 
-namespace camrelay::test {
+namespace camrelay::test
+{
 
 /// A fresh folder under $TMPDIR (or /tmp), removed with everything in it on destruction.
 class temp_dir
 {
-public:
+  public:
     temp_dir()
     {
         std::string base = "/tmp";
@@ -44,7 +45,7 @@ public:
     std::filesystem::path const& path() const { return path_; }
     std::filesystem::path operator/(std::string_view rel) const { return path_ / rel; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -84,7 +85,7 @@ inline std::vector<std::string> files_below(std::filesystem::path const& root)
 /// Sets CAMRELAY_FAULTS for one scope and reloads the fault table; clears both on exit.
 class scoped_faults
 {
-public:
+  public:
     explicit scoped_faults(std::string const& spec)
     {
         ::setenv("CAMRELAY_FAULTS", spec.c_str(), 1);

@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <string>
 
-namespace {
+namespace
+{
 
 using camrelay::asset_info;
 using camrelay::name_template;
@@ -34,7 +35,7 @@ asset_info sample()
     a.id = 7;
     a.sha256 = "ab12cd";
     a.size = 12345;
-    a.capture_time = 1714564801;  // 2024-05-01 12:00:01 UTC
+    a.capture_time = 1714564801; // 2024-05-01 12:00:01 UTC
     a.camera_key = "usb:Canon:EOS 400D:1234";
     a.camera_name = "EOS400D";
     a.manufacturer = "Canon";

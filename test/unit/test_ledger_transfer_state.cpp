@@ -7,7 +7,8 @@
 #include <string>
 #include <utility>
 
-namespace {
+namespace
+{
 
 using camrelay::ledger::all_job_states;
 using camrelay::ledger::can_transition;
@@ -71,8 +72,12 @@ TEST(LedgerTransferState, OnlyPendingAndFailedTransientAreClaimable)
     EXPECT_FALSE(is_claimable(job_state::cancelled));
     // Every claimable state must be allowed to become running.
     for (auto s : all_job_states)
+    {
         if (is_claimable(s))
+        {
             EXPECT_TRUE(can_transition(s, job_state::running)) << to_string(s);
+        }
+    }
 }
 
 TEST(LedgerTransferState, StringsRoundTripAndAreDistinct)

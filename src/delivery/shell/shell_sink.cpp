@@ -228,11 +228,13 @@ std::unique_ptr<sink> make_shell_sink(config::sink_settings const& s,
     auto where = "[sink." + s.name + "]";
     auto command = s.options.list_or("command", {});
     int line = s.options.line_of("command");
+    bool ok = true;
     if (command.empty() || command.front().empty())
     {
         problems.push_back({line ? line : s.line, where + ": command must name a program"});
-        return nullptr;
+        ok = false;
     }
+    // Check everything before giving up, so `camrelay config check` lists every problem.
     std::vector<name_template> argv;
     for (auto const& c : command)
     {
@@ -241,7 +243,7 @@ std::unique_ptr<sink> make_shell_sink(config::sink_settings const& s,
         if (!name_template::parse(c, t, err))
         {
             problems.push_back({line, where + ": command element '" + c + "': " + err});
-            return nullptr;
+            ok = false;
         }
         argv.push_back(std::move(t));
     }
@@ -249,8 +251,10 @@ std::unique_ptr<sink> make_shell_sink(config::sink_settings const& s,
     if (timeout < 1)
     {
         problems.push_back({s.options.line_of("timeout"), where + ": timeout must be >= 1"});
-        return nullptr;
+        ok = false;
     }
+    if (!ok)
+        return nullptr;
     return std::make_unique<shell_sink>(std::move(argv), std::chrono::seconds(timeout));
 }
 

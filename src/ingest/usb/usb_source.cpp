@@ -110,6 +110,10 @@ int handler_read(void*, unsigned char*, uint64_t* size)
 int handler_write(void* priv, unsigned char* data, uint64_t* size)
 {
     auto* st = static_cast<download_state*>(priv);
+    // Some drivers (Directory Browse) ignore a failed write and hand over the next chunk:
+    // after the first failure take nothing more, or the spooled bytes would have a gap.
+    if (st->error)
+        return GP_ERROR_IO_WRITE;
     if (int e = fault::check("usb.read"))
     {
         st->error = {e, std::generic_category()};
