@@ -158,6 +158,9 @@ private:
     camera_info info_;
     std::int64_t camera_id_ = 0;
     bool has_events_ = true;
+    /// Whether a broken download is worth keeping for a partial read later. PTP cameras have
+    /// partial reads (GetPartialObject); the Directory Browse driver has none, so for disk:
+    /// ports a broken download is dropped and fetched whole next time.
     bool can_resume_ = true;
     int failed_files_ = 0;
 };
@@ -211,6 +214,7 @@ std::string usb_camera::open()
     if (rc < GP_OK)
         return "cannot open " + det_.model + " at " + det_.port + ": " + gp_text(rc);
     cam_ = std::move(cam);
+    can_resume_ = det_.port.rfind("disk:", 0) != 0;
     info_ = identify();
     auto id = out_.camera_connected(info_);
     if (!id)
@@ -356,8 +360,6 @@ void usb_camera::fetch_one(object_ref const& obj)
     {
         ++failed_files_;
         log::warn(log_tag, "camera={} file={} not fetched: {}", info_.identity, path, r.error);
-        if (r.error.find("not supported") != std::string::npos)
-            can_resume_ = false;
     }
 }
 
