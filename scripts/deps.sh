@@ -5,12 +5,13 @@ set -euo pipefail
 
 build_packages=(
     build-essential cmake ninja-build pkg-config ccache
-    libboost1.81-dev libgphoto2-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev
+    libboost1.81-dev libgphoto2-dev libcurl4-openssl-dev libsqlite3-dev libtomlplusplus-dev nlohmann-json3-dev
     libssl-dev libexif-dev libspdlog-dev libfmt-dev libcli11-dev libgtest-dev
 )
 # Real peers the tests and the demo talk to.
 test_packages=(
     gphoto2 imagemagick libimage-exiftool-perl python3 time
+    python3-aiosmtpd openssh-server openssh-client rclone nginx-extras apache2 python3-mastodon
 )
 
 case "${1:-all}" in

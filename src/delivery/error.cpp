@@ -108,6 +108,9 @@ condition classify(std::error_code const& ec)
 {
     if (ec.category() == category())
         return condition_of(static_cast<errc>(ec.value()));
+    // Other delivery categories (camrelay.curl...) map themselves to our conditions.
+    if (auto c = ec.default_error_condition(); c.category() == condition_category())
+        return static_cast<condition>(c.value());
     if (ec.category() == std::generic_category() || ec.category() == std::system_category())
         return condition_of(from_errno(ec.value()));
     return condition::transient;

@@ -43,6 +43,20 @@ class sink
 public:
     virtual ~sink() = default;
     virtual outcome deliver(request const& req) = 0;
+
+    /// How many due jobs this sink takes in one call (an e-mail digest of several photos).
+    /// 1 (the default): the scheduler only calls deliver().
+    virtual std::size_t batch_limit() const { return 1; }
+
+    /// Delivers several jobs together; returns one outcome per request, in order. The default
+    /// delivers them one by one. Runs on one worker and counts once against `concurrency`.
+    virtual std::vector<outcome> deliver_batch(std::span<request const> requests)
+    {
+        std::vector<outcome> out;
+        for (auto const& r : requests)
+            out.push_back(deliver(r));
+        return out;
+    }
 };
 
 struct sink_descriptor

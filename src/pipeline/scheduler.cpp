@@ -143,59 +143,93 @@ bool scheduler::dispatch_due(std::int64_t now)
     bool any = false;
     for (auto& [name, s] : sinks_)
     {
-        int free_sink = static_cast<int>(s.instance.settings.concurrency) - s.running;
-        int free_total = static_cast<int>(workers_) - running_total_;
-        int limit = std::min(free_sink, free_total);
-        if (limit <= 0)
-            continue;
-        auto claimed = store_.claim_due(name, limit, now, one_shot_ ? run_started_ : 0);
-        if (!claimed)
+        int batch = static_cast<int>(std::max<std::size_t>(1, s.instance.sink->batch_limit()));
+        for (;;)
         {
-            log::error(log_tag, "cannot claim jobs for sink {}: {}", name, claimed.error().message());
-            continue;
-        }
-        for (auto& job : *claimed)
-        {
-            auto rj = std::make_unique<running_job>();
-            auto* raw = rj.get();
-            ++s.running;
-            ++running_total_;
-            any = true;
-            auto* state = &s;
-            raw->thread = std::jthread([this, state, raw, job = std::move(job)]() mutable {
-                run_job(*state, std::move(job), raw->stop.get_token());
-                {
-                    std::lock_guard lock(mutex_);
-                    --state->running;
-                    --running_total_;
-                    raw->done = true;
-                    notified_ = true;
-                }
-                cv_.notify_all();
-            });
-            jobs_.push_back(std::move(rj));
+            int free_sink = static_cast<int>(s.instance.settings.concurrency) - s.running;
+            int free_total = static_cast<int>(workers_) - running_total_;
+            int slots = std::min(free_sink, free_total);
+            if (slots <= 0)
+                break;
+            // A batching sink takes up to `batch` jobs per worker; others one job per worker.
+            auto claimed = store_.claim_due(name, batch > 1 ? batch : slots, now,
+                                            one_shot_ ? run_started_ : 0);
+            if (!claimed)
+            {
+                log::error(log_tag, "cannot claim jobs for sink {}: {}", name,
+                           claimed.error().message());
+                break;
+            }
+            if (claimed->empty())
+                break;
+            std::vector<std::vector<ledger::claimed_job>> units;
+            if (batch > 1)
+                units.push_back(std::move(*claimed));
+            else
+                for (auto& job : *claimed)
+                    units.push_back({std::move(job)});
+            for (auto& unit : units)
+            {
+                auto rj = std::make_unique<running_job>();
+                auto* raw = rj.get();
+                ++s.running;
+                ++running_total_;
+                any = true;
+                auto* state = &s;
+                raw->thread = std::jthread([this, state, raw, unit = std::move(unit)]() mutable {
+                    run_jobs(*state, std::move(unit), raw->stop.get_token());
+                    {
+                        std::lock_guard lock(mutex_);
+                        --state->running;
+                        --running_total_;
+                        raw->done = true;
+                        notified_ = true;
+                    }
+                    cv_.notify_all();
+                });
+                jobs_.push_back(std::move(rj));
+            }
+            if (batch == 1)
+                break;  // claimed as many single jobs as there were slots
         }
     }
     return any;
 }
 
-void scheduler::run_job(sink_state& s, ledger::claimed_job job, std::stop_token stop)
+void scheduler::run_jobs(sink_state& s, std::vector<ledger::claimed_job> jobs,
+                         std::stop_token stop)
 {
-    delivery::request req{job.job.id, job.job.attempts, job.asset, stop};
-    log::debug(log_tag, "job={} sink={} asset={} attempt={} starting", job.job.id,
-               s.instance.settings.name, job.asset.id, job.job.attempts);
-    delivery::outcome out;
+    std::vector<delivery::request> requests;
+    requests.reserve(jobs.size());
+    for (auto const& job : jobs)
+    {
+        log::debug(log_tag, "job={} sink={} asset={} attempt={} starting", job.job.id,
+                   s.instance.settings.name, job.asset.id, job.job.attempts);
+        requests.push_back(delivery::request{job.job.id, job.job.attempts, job.asset, stop});
+    }
+    std::vector<delivery::outcome> outcomes;
+    std::string missing = "the sink returned no outcome for this job";
     try
     {
-        out = s.instance.sink->deliver(req);
+        if (s.instance.sink->batch_limit() > 1)
+            outcomes = s.instance.sink->deliver_batch(requests);
+        else
+            outcomes.push_back(s.instance.sink->deliver(requests.front()));
     }
     catch (std::exception const& e)
     {
         // No exception crosses the plugin boundary: a throwing sink is a failed attempt.
-        out = delivery::outcome::fail(make_error_code(delivery::errc::destination_unavailable),
-                                      std::string("sink threw: ") + e.what());
+        outcomes.clear();
+        missing = std::string("sink threw: ") + e.what();
     }
-    finish(s, job, out);
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+    {
+        auto out = i < outcomes.size()
+                       ? outcomes[i]
+                       : delivery::outcome::fail(
+                             make_error_code(delivery::errc::destination_unavailable), missing);
+        finish(s, jobs[i], out);
+    }
 }
 
 void scheduler::finish(sink_state& s, ledger::claimed_job const& job, delivery::outcome const& out)

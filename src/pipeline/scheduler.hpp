@@ -92,7 +92,8 @@ private:
     void loop();
     /// Claims and dispatches what it can; true when anything was dispatched.
     bool dispatch_due(std::int64_t now);
-    void run_job(sink_state& s, ledger::claimed_job job, std::stop_token stop);
+    /// Runs one claimed job, or a batch of them for sinks with batch_limit() > 1.
+    void run_jobs(sink_state& s, std::vector<ledger::claimed_job> jobs, std::stop_token stop);
     void finish(sink_state& s, ledger::claimed_job const& job, delivery::outcome const& out);
     void reap();
 

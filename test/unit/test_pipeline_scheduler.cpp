@@ -164,6 +164,60 @@ TEST(PipelineSchedulerBackoff, JitterScalesBetweenHalfAndFull)
     EXPECT_EQ(scheduler::backoff(1, 1, 1, 0.5), 1) << "never less than a second";
 }
 
+// A sink that takes up to 3 jobs per call (an e-mail digest) and fails the job named
+// IMG_3.JPG transiently, to show each job of a batch gets its own outcome.
+class batching_sink final : public delivery::sink
+{
+  public:
+    explicit batching_sink(std::vector<std::size_t>& sizes) : sizes_(sizes) {}
+    delivery::outcome deliver(delivery::request const&) override
+    {
+        ADD_FAILURE() << "a batching sink must be called through deliver_batch";
+        return delivery::outcome::ok("single");
+    }
+    std::size_t batch_limit() const override { return 3; }
+    std::vector<delivery::outcome> deliver_batch(std::span<delivery::request const> reqs) override
+    {
+        sizes_.push_back(reqs.size());
+        std::vector<delivery::outcome> out;
+        for (auto const& r : reqs)
+            out.push_back(r.asset.name == "IMG_3.JPG"
+                              ? delivery::outcome::fail(
+                                    make_error_code(delivery::errc::destination_unavailable), "busy")
+                              : delivery::outcome::ok("batch of " + std::to_string(reqs.size())));
+        return out;
+    }
+
+  private:
+    std::vector<std::size_t>& sizes_;
+};
+
+TEST_F(PipelineScheduler, BatchingSinkGetsJobsInBatchesWithOneOutcomeEach)
+{
+    arrive(7, {"mail"});  // IMG_1 .. IMG_7
+    std::vector<std::size_t> sizes;
+    config::sink_settings settings;
+    settings.name = "mail";
+    settings.type = "fake";
+    std::vector<pipeline::sink_instance> sinks;
+    sinks.push_back({settings, std::make_unique<batching_sink>(sizes)});
+    pipeline::scheduler sched(*db, std::move(sinks), 4, false);
+    run_once(sched);
+    ASSERT_FALSE(sizes.empty());
+    std::size_t total = 0;
+    for (auto n : sizes)
+    {
+        EXPECT_LE(n, 3u);
+        total += n;
+    }
+    EXPECT_EQ(total, 7u);
+    EXPECT_EQ(sizes.front(), 3u);  // all 7 were due: the first call is a full batch
+    EXPECT_EQ(jobs(job_state::delivered).size(), 6u);
+    auto retrying = jobs(job_state::failed_transient);
+    ASSERT_EQ(retrying.size(), 1u);
+    EXPECT_EQ(retrying.front().last_error, "busy");
+}
+
 TEST_F(PipelineScheduler, SuccessesAreDeliveredAndTheSpoolIsCleared)
 {
     auto st = std::make_shared<fake_state>();
