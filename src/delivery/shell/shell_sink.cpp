@@ -87,6 +87,9 @@ void keep_tail(std::string& buf, char const* data, std::size_t n)
 
 outcome shell_sink::deliver(request const& req)
 {
+    // Nothing may start once cancelled: a command cannot be taken back.
+    if (req.stop.stop_requested())
+        return outcome::fail(make_error_code(errc::cancelled), "cancelled");
     std::vector<std::string> args;
     for (auto const& t : argv_)
         args.push_back(t.expand(req.asset, name_template::mode::literal));
