@@ -1,0 +1,56 @@
+#include "proto/ptpip/error.hpp"
+
+#include <string>
+
+namespace camrelay::proto::ptpip
+{
+
+namespace
+{
+
+class category_impl : public std::error_category
+{
+  public:
+    const char* name() const noexcept override { return "camrelay.ptpip"; }
+    std::string message(int ev) const override
+    {
+        switch (static_cast<errc>(ev))
+        {
+        case errc::bad_length:
+            return "PTP/IP length field smaller than the packet header";
+        case errc::packet_too_large:
+            return "PTP/IP packet larger than the configured limit";
+        case errc::unknown_packet_type:
+            return "unknown PTP/IP packet type";
+        case errc::bad_packet:
+            return "malformed PTP/IP packet body";
+        case errc::unexpected_packet:
+            return "PTP/IP packet not allowed in this session state";
+        case errc::transaction_mismatch:
+            return "PTP/IP packet for another transaction";
+        case errc::data_length_mismatch:
+            return "PTP/IP data phase length differs from StartData";
+        case errc::init_refused:
+            return "the camera refused the PTP/IP connection (Init Fail)";
+        case errc::timeout:
+            return "the camera did not answer in time";
+        case errc::session_closed:
+            return "the PTP/IP session has ended";
+        case errc::bad_name:
+            return "friendly name invalid or too long";
+        case errc::too_many_params:
+            return "too many PTP parameters for one packet";
+        }
+        return "unknown PTP/IP error";
+    }
+};
+
+} // namespace
+
+std::error_category const& category()
+{
+    static category_impl instance;
+    return instance;
+}
+
+} // namespace camrelay::proto::ptpip
