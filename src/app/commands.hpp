@@ -22,5 +22,10 @@ int cmd_config_check(std::string const& path);
 int cmd_config_defaults();
 int cmd_describe(std::string const& kind, std::string const& type);
 int cmd_retry(common_options const& o);
+/// `camrelay login mastodon URL`: OAuth out-of-band login, writes the 0600 secret file.
+int cmd_login_mastodon(std::string const& url, std::string const& secret_file,
+                       std::string const& code, std::string const& ca_file);
+/// `camrelay trust sftp://HOST:PORT`: shows the host key, asks, appends it to known_hosts.
+int cmd_trust(std::string const& url, std::string const& known_hosts, bool yes);
 
 } // namespace camrelay::app

@@ -78,6 +78,33 @@ int main(int argc, char** argv)
                                               "queue, due now");
     add_common(retry);
 
+    std::string login_url, login_secret_file, login_code, login_ca_file;
+    auto* login = cli.add_subcommand("login", "Log in to an online service and save its token "
+                                              "for a sink");
+    login->require_subcommand(1);
+    auto* login_mastodon = login->add_subcommand(
+        "mastodon", "Register camrelay at a Mastodon instance, authorise it in a browser, and "
+                    "write the secret file the mastodon sink reads (mode 0600)");
+    login_mastodon->add_option("URL", login_url, "Instance, e.g. https://mastodon.social")
+        ->required();
+    login_mastodon->add_option("--secret-file", login_secret_file,
+                               "Where to write the token (default: "
+                               "~/.config/camrelay/mastodon-HOST.json, /etc/camrelay/ for root)");
+    login_mastodon->add_option("--code", login_code,
+                               "The authorisation code, instead of reading it from stdin");
+    login_mastodon->add_option("--ca-file", login_ca_file,
+                               "Extra CA certificates (PEM) to verify the instance with");
+
+    std::string trust_url, trust_known_hosts;
+    bool trust_yes = false;
+    auto* trust = cli.add_subcommand("trust", "Show an SSH server's host key and add it to a "
+                                              "known_hosts file for the sftp and scp sinks");
+    trust->add_option("URL", trust_url, "sftp://HOST[:PORT] or scp://HOST[:PORT]")->required();
+    trust->add_option("--known-hosts", trust_known_hosts,
+                      "known_hosts file to add the key to (created 0600; default "
+                      "~/.ssh/known_hosts)");
+    trust->add_flag("-y,--yes", trust_yes, "Do not ask for confirmation");
+
     try
     {
         cli.parse(argc, argv);
@@ -109,5 +136,9 @@ int main(int argc, char** argv)
         return cmd_describe("source", describe_type);
     if (*retry)
         return cmd_retry(common);
+    if (*login_mastodon)
+        return cmd_login_mastodon(login_url, login_secret_file, login_code, login_ca_file);
+    if (*trust)
+        return cmd_trust(trust_url, trust_known_hosts, trust_yes);
     return 2;
 }

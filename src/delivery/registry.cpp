@@ -6,12 +6,26 @@ namespace camrelay::delivery {
 
 extern sink_descriptor const folder_sink_descriptor;
 extern sink_descriptor const shell_sink_descriptor;
+#if CAMRELAY_WITH_CURL
+extern sink_descriptor const smtp_sink_descriptor;
+extern sink_descriptor const mastodon_sink_descriptor;
+extern sink_descriptor const webdav_sink_descriptor;
+extern sink_descriptor const sftp_sink_descriptor;
+extern sink_descriptor const scp_sink_descriptor;
+#endif
 
 namespace {
 
 sink_descriptor const* const table[] = {
     &folder_sink_descriptor,
     &shell_sink_descriptor,
+#if CAMRELAY_WITH_CURL
+    &smtp_sink_descriptor,
+    &mastodon_sink_descriptor,
+    &webdav_sink_descriptor,
+    &sftp_sink_descriptor,
+    &scp_sink_descriptor,
+#endif
 };
 
 std::vector<sink_descriptor> const& descriptors()

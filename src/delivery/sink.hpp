@@ -32,9 +32,13 @@ struct outcome
 {
     std::error_code error;     ///< empty on success; classify() decides retry vs give-up
     std::string message;       ///< on failure: what happened, with names; on success: location
+    /// Transient failures only: the earliest time (seconds since 1970) a retry makes sense, e.g.
+    /// a server's rate-limit reset; 0 when the sink knows none. The scheduler waits at least
+    /// until then (at most a day), whatever its own backoff says.
+    std::int64_t retry_not_before = 0;
 
-    static outcome ok(std::string location) { return {{}, std::move(location)}; }
-    static outcome fail(std::error_code ec, std::string why) { return {ec, std::move(why)}; }
+    static outcome ok(std::string location) { return {{}, std::move(location), 0}; }
+    static outcome fail(std::error_code ec, std::string why) { return {ec, std::move(why), 0}; }
     explicit operator bool() const { return !error; }
 };
 

@@ -271,6 +271,10 @@ void scheduler::finish(sink_state& s, ledger::claimed_job const& job, delivery::
     {
         auto retry_at = now + backoff(job.job.attempts, settings.retry_min, settings.retry_max,
                                       jitter_factor());
+        // The sink may know better (a server's rate-limit reset): never earlier than that,
+        // but not more than a day away whatever a server claims.
+        if (out.retry_not_before > retry_at)
+            retry_at = std::min(out.retry_not_before, now + 24 * 3600);
         store_.mark_failed(job.job.id, true, why, retry_at, now);
         ++stats_.failed_transient;
         log::warn(log_tag, "job={} sink={} file={} failed (attempt {}), retry in {} s: {}",

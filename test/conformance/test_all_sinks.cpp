@@ -33,6 +33,37 @@ struct sink_profile
     std::function<void(config::option_values&, std::filesystem::path const& dest)> unreachable;
 };
 
+// sftp/scp: a key file (0600, only its mode is checked before connecting) outside `dest`, a
+// pinned host key, and port 1 on loopback (closed).
+std::function<void(config::option_values&, std::filesystem::path const&)> ssh_profile(
+    std::string scheme)
+{
+    return [scheme](auto& o, auto const&) {
+        static test::temp_dir keys;
+        auto key = keys / "id_ed25519";
+        test::write_file(key, "key");
+        std::filesystem::permissions(key, std::filesystem::perms::owner_read |
+                                              std::filesystem::perms::owner_write);
+        o.set("url", scheme + "://127.0.0.1:1/photos", 3);
+        o.set("key", key.string(), 4);
+        o.set("host_key_sha256", std::string("SHA256:PeXgjbTriATHI+O+QgAQOKEhz4hSPmTHUJuy6k0WL8c"),
+              5);
+    };
+}
+
+// mastodon: a secret file (0600) outside `dest` naming an instance on a closed loopback port.
+std::function<void(config::option_values&, std::filesystem::path const&)> mastodon_profile()
+{
+    return [](auto& o, auto const&) {
+        static test::temp_dir secrets;
+        auto file = secrets / "mastodon.json";
+        test::write_file(file, R"({"base_url": "http://127.0.0.1:1", "access_token": "t"})");
+        std::filesystem::permissions(file, std::filesystem::perms::owner_read |
+                                               std::filesystem::perms::owner_write);
+        o.set("secret_file", file.string(), 3);
+    };
+}
+
 std::map<std::string, sink_profile> const& profiles()
 {
     static std::map<std::string, sink_profile> const all = {
@@ -54,6 +85,27 @@ std::map<std::string, sink_profile> const& profiles()
               o.set("command", std::vector<std::string>{"/nonexistent/camrelay-uploader"}, 3);
           }}},
         // Network sinks add their profile here (unreachable = a closed port on 127.0.0.1).
+        // smtp: cancellation and a missing spool file are decided before any connection, so the
+        // "working" profile needs no server; port 1 on loopback is closed.
+        {"smtp",
+         {[](auto& o, auto const&) {
+              o.set("url", std::string("smtp://127.0.0.1:1"), 3);
+              o.set("starttls", std::string("never"), 4);
+              o.set("from", std::string("cam@example.org"), 5);
+              o.set("to", std::vector<std::string>{"me@example.org"}, 6);
+          },
+          [](auto& o, auto const&) {
+              o.set("url", std::string("smtp://127.0.0.1:1"), 3);
+              o.set("starttls", std::string("never"), 4);
+              o.set("from", std::string("cam@example.org"), 5);
+              o.set("to", std::vector<std::string>{"me@example.org"}, 6);
+          }}},
+        {"webdav",
+         {[](auto& o, auto const&) { o.set("url", std::string("http://127.0.0.1:1/dav"), 3); },
+          [](auto& o, auto const&) { o.set("url", std::string("http://127.0.0.1:1/dav"), 3); }}},
+        {"sftp", {ssh_profile("sftp"), ssh_profile("sftp")}},
+        {"mastodon", {mastodon_profile(), mastodon_profile()}},
+        {"scp", {ssh_profile("scp"), ssh_profile("scp")}},
     };
     return all;
 }

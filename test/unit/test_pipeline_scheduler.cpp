@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -294,6 +295,43 @@ TEST_F(PipelineScheduler, TransientFailureWaitsAndIsNotRetriedInTheSameRun)
         EXPECT_LE(j.next_attempt_at, after + 100);
     }
     EXPECT_EQ(sched.stats().failed_transient, 3);
+}
+
+TEST_F(PipelineScheduler, TransientFailureWaitsForTheSinksRetryNotBeforeHint)
+{
+    auto st = std::make_shared<fake_state>();
+    auto hint = pipeline::now_seconds() + 1000;
+    st->behave = [hint](delivery::request const& r)
+    {
+        auto out = delivery::outcome::fail(
+            make_error_code(delivery::errc::destination_unavailable), "rate limited");
+        // The first job says when to come back; a hint before the backoff changes nothing; an
+        // absurd one is capped at a day.
+        out.retry_not_before = r.asset.name == "IMG_1.JPG"   ? hint
+                               : r.asset.name == "IMG_2.JPG" ? 1
+                                                             : hint + 10 * 24 * 3600;
+        return out;
+    };
+    arrive(3, {"a"});
+    std::vector<pipeline::sink_instance> sinks;
+    sinks.push_back(fake("a", st, 1, 0, 10));
+    pipeline::scheduler sched(*db, std::move(sinks), 4, false);
+    auto before = pipeline::now_seconds();
+    run_once(sched);
+    auto after = pipeline::now_seconds();
+    auto failed = jobs(job_state::failed_transient);
+    ASSERT_EQ(failed.size(), 3u);
+    std::map<std::int64_t, std::int64_t> next_by_asset;
+    for (auto const& j : failed)
+        next_by_asset[j.asset_id] = j.next_attempt_at;
+    auto it = next_by_asset.begin();
+    EXPECT_EQ(it->second, hint) << "the hint wins over the 10 s backoff";
+    ++it;
+    EXPECT_GE(it->second, before + 5) << "a past hint leaves the backoff alone";
+    EXPECT_LE(it->second, after + 10);
+    ++it;
+    EXPECT_GE(it->second, before + 24 * 3600) << "capped at a day";
+    EXPECT_LE(it->second, after + 24 * 3600);
 }
 
 TEST_F(PipelineScheduler, MaxAttemptsTurnsTransientIntoPermanent)

@@ -99,6 +99,19 @@ easy::easy()
     curl_easy_setopt(handle_, CURLOPT_USERAGENT, "camrelay/" CAMRELAY_VERSION);
 }
 
+void easy::reset()
+{
+    curl_easy_reset(handle_);
+    curl_easy_setopt(handle_, CURLOPT_ERRORBUFFER, error_buffer_);
+    curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(handle_, CURLOPT_USERAGENT, "camrelay/" CAMRELAY_VERSION);
+    if (upload_fd_ >= 0)
+        ::close(upload_fd_);
+    upload_fd_ = -1;
+    body_.clear();
+    body_limit_ = 0;
+}
+
 easy::~easy()
 {
     curl_easy_cleanup(handle_);
@@ -133,11 +146,23 @@ bool easy::upload_from(std::string const& path, std::uint64_t offset)
     auto size = ::lseek(upload_fd_, 0, SEEK_END);
     if (size < 0 || ::lseek(upload_fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
         return false;
+    upload_base_ = offset;
     curl_easy_setopt(handle_, CURLOPT_READFUNCTION, &easy::on_read);
     curl_easy_setopt(handle_, CURLOPT_READDATA, this);
+    curl_easy_setopt(handle_, CURLOPT_SEEKFUNCTION, &easy::on_seek);
+    curl_easy_setopt(handle_, CURLOPT_SEEKDATA, this);
     curl_easy_setopt(handle_, CURLOPT_INFILESIZE_LARGE,
                      static_cast<curl_off_t>(static_cast<std::uint64_t>(size) - offset));
     return true;
+}
+
+int easy::on_seek(void* self, curl_off_t offset, int origin)
+{
+    auto* e = static_cast<easy*>(self);
+    if (origin != SEEK_SET || offset < 0 || e->upload_fd_ < 0)
+        return CURL_SEEKFUNC_CANTSEEK;
+    auto target = static_cast<off_t>(e->upload_base_ + static_cast<std::uint64_t>(offset));
+    return ::lseek(e->upload_fd_, target, SEEK_SET) < 0 ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
 }
 
 size_t easy::on_read(char* buffer, size_t size, size_t n, void* self)
@@ -185,6 +210,27 @@ long easy::response_code() const
     long code = 0;
     curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &code);
     return code;
+}
+
+std::unique_ptr<easy> handle_pool::take()
+{
+    std::lock_guard lock(mutex_);
+    if (idle_.empty())
+        return std::make_unique<easy>();
+    auto h = std::move(idle_.back());
+    idle_.pop_back();
+    return h;
+}
+
+void handle_pool::give_back(std::unique_ptr<easy> handle)
+{
+    if (!handle)
+        return;
+    // Forget options now: they may point at memory of the delivery that just ended.
+    handle->reset();
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < max_idle_)
+        idle_.push_back(std::move(handle));
 }
 
 outcome failure_of(CURLcode code, easy const& e, std::string const& what)
