@@ -287,8 +287,14 @@ def scalar(data_dir, sql, params=()):
 
 
 def job_states(data_dir):
-    """{state: count} over every job."""
-    return dict(query(data_dir, "SELECT state, COUNT(*) FROM jobs GROUP BY state"))
+    """{state: count} over every job; {} while the daemon has not created its schema yet (a
+    reader can open the file between its creation and the first migration's commit)."""
+    try:
+        return dict(query(data_dir, "SELECT state, COUNT(*) FROM jobs GROUP BY state"))
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return {}
+        raise
 
 
 def integrity_check(data_dir):

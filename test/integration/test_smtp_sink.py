@@ -152,6 +152,9 @@ cc = "archive@example.org"
 bcc = ["hidden@example.org"]
 retry_min = 1
 retry_max = 2
+# Generous: a TLS handshake on a loaded CI machine under ASan can take long; a timeout would be
+# (rightly) transient and hide the certificate verdict these tests look for.
+connect_timeout = 120
 {extra}
 
 [[route]]

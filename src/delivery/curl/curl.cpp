@@ -212,6 +212,23 @@ long easy::response_code() const
     return code;
 }
 
+timeouts read_timeouts(config::option_values const& options,
+                       std::function<void(std::string_view, std::string const&)> const& problem)
+{
+    timeouts t;
+    auto connect = options.integer_or("connect_timeout", 15);
+    auto stall = options.integer_or("stall_timeout", 60);
+    if (connect < 1 || connect > 3600)
+        problem("connect_timeout", "must be 1 to 3600 seconds");
+    else
+        t.connect = std::chrono::seconds(connect);
+    if (stall < 1 || stall > 86400)
+        problem("stall_timeout", "must be 1 to 86400 seconds");
+    else
+        t.low_speed_time = std::chrono::seconds(stall);
+    return t;
+}
+
 std::unique_ptr<easy> handle_pool::take()
 {
     std::lock_guard lock(mutex_);

@@ -8,6 +8,8 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -42,6 +44,19 @@ struct timeouts
     long low_speed_bytes = 1;
     std::chrono::seconds low_speed_time{60};
 };
+
+/// Reads the `connect_timeout` and `stall_timeout` options every network sink takes (specs in
+/// timeout_options()); reports an out-of-range value through `problem(key, text)`.
+timeouts read_timeouts(config::option_values const& options,
+                       std::function<void(std::string_view, std::string const&)> const& problem);
+
+/// The two option specs behind read_timeouts(), for a sink's option table.
+inline constexpr config::option_spec connect_timeout_option{
+    "connect_timeout", config::option_type::integer, false, "15",
+    "Seconds to connect, including the TLS or SSH handshake and login."};
+inline constexpr config::option_spec stall_timeout_option{
+    "stall_timeout", config::option_type::integer, false, "60",
+    "Seconds a transfer may make no progress before it is abandoned and retried later."};
 
 /// One libcurl easy handle. Not thread-safe; one per delivery.
 class easy

@@ -69,6 +69,8 @@ constexpr config::option_spec smtp_options[] = {
     {"max_message_bytes", config::option_type::integer, false, "26214400",
      "Largest message to send, as encoded (base64 adds a third). A photo that does not fit "
      "fails permanently; batches are split to fit."},
+    curl::connect_timeout_option,
+    curl::stall_timeout_option,
 };
 
 enum class tls_mode
@@ -95,6 +97,7 @@ struct smtp_settings
     bool batch = false;
     std::size_t batch_max = 10;
     std::uint64_t max_bytes = 25 * 1024 * 1024;
+    curl::timeouts timeouts;
 };
 
 struct mime_free
@@ -267,7 +270,7 @@ outcome smtp_sink::send(std::vector<photo const*> const& group, std::stop_token 
     // The mime structure must outlive the easy handle's use of it: declared first, freed last.
     mime_ptr mime;
     curl::easy e;
-    e.watch(stop);
+    e.watch(stop, s_.timeouts);
     e.set(CURLOPT_URL, s_.url.c_str());
     e.set(CURLOPT_USE_SSL,
           s_.implicit_tls || s_.starttls == tls_mode::required ? static_cast<long>(CURLUSESSL_ALL)
@@ -571,6 +574,7 @@ std::unique_ptr<sink> make_smtp_sink(config::sink_settings const& s,
         problem("batch_max", "must be between 1 and 100");
     else
         st.batch_max = static_cast<std::size_t>(batch_max);
+    st.timeouts = curl::read_timeouts(o, problem);
     auto max_bytes = o.integer_or("max_message_bytes", 25 * 1024 * 1024);
     if (max_bytes < 4096)
         problem("max_message_bytes", "must be at least 4096");

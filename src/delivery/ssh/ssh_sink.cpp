@@ -63,10 +63,8 @@ constexpr config::option_spec ssh_options[] = {
     {"path", config::option_type::string, false, "{name}",
      "Remote path template under the URL's folder, e.g. \"{camera}/{date:%Y-%m-%d}/{name}\" "
      "(placeholders as for folder sinks); it cannot leave that folder."},
-    {"connect_timeout", config::option_type::integer, false, "15",
-     "Seconds to connect and finish the SSH handshake and login."},
-    {"stall_timeout", config::option_type::integer, false, "60",
-     "Seconds without progress before a transfer is given up (and retried later)."},
+    curl::connect_timeout_option,
+    curl::stall_timeout_option,
 };
 
 struct ssh_config
@@ -767,20 +765,10 @@ std::unique_ptr<sink> make_ssh_sink(bool scp, config::sink_settings const& s,
         ok = false;
     }
 
-    auto connect = o.integer_or("connect_timeout", 15);
-    auto stall = o.integer_or("stall_timeout", 60);
-    if (connect < 1 || connect > 3600)
-    {
-        problem("connect_timeout", "must be 1 to 3600 seconds");
+    c.times = curl::read_timeouts(o, [&](std::string_view key, std::string const& why) {
+        problem(key, why);
         ok = false;
-    }
-    if (stall < 1 || stall > 86400)
-    {
-        problem("stall_timeout", "must be 1 to 86400 seconds");
-        ok = false;
-    }
-    c.times.connect = std::chrono::seconds(connect);
-    c.times.low_speed_time = std::chrono::seconds(stall);
+    });
 
     if (!ok)
         return nullptr;

@@ -214,10 +214,8 @@ constexpr config::option_spec webdav_options[] = {
     {"ca_file", config::option_type::string, false, "",
      "PEM file with an extra CA certificate to trust (a NAS's self-signed certificate). TLS is "
      "always verified."},
-    {"connect_timeout", config::option_type::integer, false, "15",
-     "Seconds to wait for a connection."},
-    {"stall_timeout", config::option_type::integer, false, "60",
-     "Seconds a transfer may make no progress before it is abandoned and retried later."},
+    curl::connect_timeout_option,
+    curl::stall_timeout_option,
 };
 
 constexpr char propfind_body[] =
@@ -721,14 +719,7 @@ std::unique_ptr<sink> make_webdav_sink(config::sink_settings const& s,
         (::access(c.ca_file.c_str(), R_OK) != 0 || fs::file_size_or_minus_one(c.ca_file) < 0))
         problem("ca_file", "cannot read " + c.ca_file);
 
-    auto connect = s.options.integer_or("connect_timeout", 15);
-    auto stall = s.options.integer_or("stall_timeout", 60);
-    if (connect < 1 || connect > 600)
-        problem("connect_timeout", "must be 1-600 seconds");
-    if (stall < 1 || stall > 3600)
-        problem("stall_timeout", "must be 1-3600 seconds");
-    c.timeouts.connect = std::chrono::seconds(connect);
-    c.timeouts.low_speed_time = std::chrono::seconds(stall);
+    c.timeouts = curl::read_timeouts(s.options, problem);
 
     if (!ok)
         return nullptr;
