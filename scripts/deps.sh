@@ -12,6 +12,7 @@ build_packages=(
 test_packages=(
     gphoto2 imagemagick libimage-exiftool-perl python3 time
     python3-aiosmtpd openssh-server openssh-client rclone nginx-extras apache2 python3-mastodon
+    tshark
 )
 
 case "${1:-all}" in

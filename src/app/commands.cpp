@@ -137,9 +137,18 @@ std::string local_time(std::int64_t t)
     return buf;
 }
 
+// --camera PORT: "ptpip://HOST[:PORT]" and "fuji://HOST[:PORT]" are Wi-Fi cameras; anything else
+// is a libgphoto2 port (usb:, disk:/path...).
 config::source_settings usb_source_for(std::string const& port)
 {
     config::source_settings src;
+    for (std::string scheme : {"ptpip", "fuji"})
+        if (port.rfind(scheme + "://", 0) == 0)
+        {
+            src.type = scheme;
+            src.options.set("address", port.substr(scheme.size() + 3), 0);
+            return src;
+        }
     src.type = "usb";
     src.options.set("port", port, 0);
     return src;

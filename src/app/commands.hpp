@@ -1,6 +1,7 @@
 // One function per subcommand; main.cpp only parses the command line and dispatches.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,19 @@ int cmd_login_mastodon(std::string const& url, std::string const& secret_file,
                        std::string const& code, std::string const& ca_file);
 /// `camrelay trust sftp://HOST:PORT`: shows the host key, asks, appends it to known_hosts.
 int cmd_trust(std::string const& url, std::string const& known_hosts, bool yes);
+
+struct sim_options
+{
+    std::string protocol;      ///< "ptpip" or "fuji"
+    std::string dir;           ///< --dir: the folder whose files are the camera's photos
+    std::string bind = "127.0.0.1";
+    std::uint16_t port = 0;    ///< 0: 15740 (ptpip) / 55740 (fuji)
+    std::string model;         ///< --model: friendly name / DeviceInfo model
+    std::uint64_t drop_after = 0;
+    bool refuse = false;
+    std::string log_level;
+};
+/// `camrelay sim ptpip|fuji --dir PHOTOS`: serves a folder as a Wi-Fi camera until SIGINT/SIGTERM.
+int cmd_sim(sim_options const& o);
 
 } // namespace camrelay::app

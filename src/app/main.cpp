@@ -48,7 +48,8 @@ int main(int argc, char** argv)
     auto* imp = cli.add_subcommand("import", "One-shot: fetch what is new, deliver it, print one "
                                              "summary line; exit 0 when everything succeeded");
     add_common(imp);
-    imp->add_option("--camera", import_camera, "Camera port: usb:, usb:BUS,DEV or disk:/path");
+    imp->add_option("--camera", import_camera,
+                    "Camera: usb:, usb:BUS,DEV, disk:/path, ptpip://HOST[:PORT] or fuji://HOST[:PORT]");
     imp->add_option("--to", import_to, "Deliver into this folder instead of the routes");
     imp->add_flag("-q,--quiet", import_quiet, "No progress bar");
 
@@ -105,6 +106,25 @@ int main(int argc, char** argv)
                       "~/.ssh/known_hosts)");
     trust->add_flag("-y,--yes", trust_yes, "Do not ask for confirmation");
 
+    sim_options sim_opts;
+    auto* sim = cli.add_subcommand("sim", "Simulate a Wi-Fi camera serving a folder's files over "
+                                          "PTP/IP or Fuji's protocol, for testing clients; runs "
+                                          "until SIGINT/SIGTERM");
+    sim->add_option("PROTOCOL", sim_opts.protocol, "ptpip or fuji")
+        ->required()
+        ->check(CLI::IsMember({"ptpip", "fuji"}));
+    sim->add_option("--dir", sim_opts.dir, "Folder whose files are the camera's photos")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    sim->add_option("--port", sim_opts.port,
+                    "Port (default 15740 for ptpip, 55740 for fuji; fuji events on PORT+1)");
+    sim->add_option("--bind", sim_opts.bind, "Address to listen on (default 127.0.0.1)");
+    sim->add_option("--model", sim_opts.model, "Camera name the client sees");
+    sim->add_option("--drop-after", sim_opts.drop_after,
+                    "Close a connection after sending this many bytes of file content");
+    sim->add_flag("--refuse", sim_opts.refuse, "Answer every init with Init Fail");
+    sim->add_option("--log-level", sim_opts.log_level, "trace, debug, info, warn, error, off");
+
     try
     {
         cli.parse(argc, argv);
@@ -140,5 +160,7 @@ int main(int argc, char** argv)
         return cmd_login_mastodon(login_url, login_secret_file, login_code, login_ca_file);
     if (*trust)
         return cmd_trust(trust_url, trust_known_hosts, trust_yes);
+    if (*sim)
+        return cmd_sim(sim_opts);
     return 2;
 }

@@ -152,7 +152,9 @@ std::unique_ptr<runtime> make_runtime(config::settings settings, std::string& er
             error = "this build has no source type " + src.type;
             return nullptr;
         }
-        auto source = d->make(src, *rt->ingest, problems);
+        auto with_dir = src;
+        with_dir.data_dir = s.general.data_dir;
+        auto source = d->make(with_dir, *rt->ingest, problems);
         if (source)
             rt->sources.push_back(std::move(source));
     }

@@ -25,6 +25,7 @@ struct source_settings
     std::string type;
     option_values options;
     int line = 0;
+    std::string data_dir;  ///< general.data_dir, set by the runtime (per-installation files)
 };
 
 struct sink_settings

@@ -1,4 +1,5 @@
-// The explicit table of source types. USB needs libgphoto2 (CAMRELAY_WITH_USB).
+// The explicit table of source types. USB needs libgphoto2 (CAMRELAY_WITH_USB); the Wi-Fi
+// sources (ptpip, fuji) are in CAMRELAY_WITH_PTPIP.
 #include "ingest/source.hpp"
 
 #include <vector>
@@ -7,6 +8,10 @@ namespace camrelay::ingest {
 
 #if CAMRELAY_WITH_USB
 extern source_descriptor const usb_source_descriptor;
+#endif
+#if CAMRELAY_WITH_PTPIP
+extern source_descriptor const ptpip_source_descriptor;
+extern source_descriptor const fuji_source_descriptor;
 #endif
 
 namespace {
@@ -17,6 +22,10 @@ std::vector<source_descriptor> const& descriptors()
         std::vector<source_descriptor> v;
 #if CAMRELAY_WITH_USB
         v.push_back(usb_source_descriptor);
+#endif
+#if CAMRELAY_WITH_PTPIP
+        v.push_back(ptpip_source_descriptor);
+        v.push_back(fuji_source_descriptor);
 #endif
         return v;
     }();
