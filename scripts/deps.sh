@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages camrelay needs that are missing; does nothing when all are there.
-# Usage: scripts/deps.sh [build|test|all]   (default: all)
+# Usage: scripts/deps.sh [build|demo|test|all]   (default: all)
+#   build: compile camrelay; demo: build + what the quick start's simulated camera needs;
+#   test/all: everything the test suite talks to.
 set -euo pipefail
 
 build_packages=(
@@ -15,10 +17,16 @@ test_packages=(
     tshark
 )
 
+# The quick start's simulated camera: photos made with ImageMagick and tagged with exiftool.
+demo_packages=(
+    imagemagick libimage-exiftool-perl
+)
+
 case "${1:-all}" in
     build) wanted=("${build_packages[@]}") ;;
+    demo) wanted=("${build_packages[@]}" "${demo_packages[@]}") ;;
     test | all) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
-    *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;;
+    *) echo "usage: $0 [build|demo|test|all]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh all
+scripts/deps.sh demo
 scripts/build.sh default
 
 demo="$PWD/build/demo"
