@@ -61,12 +61,27 @@ class Simulator:
     """`camrelay sim` in the background, stopped by its own PID."""
 
     def __init__(self, protocol, folder, log_path, drop_after=None, refuse=False, port=None):
-        self.port = port or free_port()
+        # Other tests run in parallel: a port found free can be taken before the simulator
+        # binds it. Without a fixed port, try another one then.
+        for attempt in range(5):
+            try:
+                self._start(protocol, folder, log_path, drop_after, refuse, port or free_port())
+                return
+            except AssertionError:
+                with open(log_path) as f:
+                    busy = "Address already in use" in f.read()
+                if port or not busy or attempt == 4:
+                    raise
+
+    def _start(self, protocol, folder, log_path, drop_after, refuse, port):
+        self.port = port
         args = [t.BIN, "sim", protocol, "--dir", folder, "--port", str(self.port)]
         if drop_after:
             args += ["--drop-after", str(drop_after)]
         if refuse:
             args.append("--refuse")
+        with open(log_path, "a") as f:
+            f.write("")  # the log exists even if the start fails at once
         self.log = open(log_path, "a")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
         deadline = time.time() + 20

@@ -21,6 +21,17 @@ TSHARK = shutil.which("tshark") or "/usr/bin/tshark"
 
 
 def free_port():
+    """A port with the next one free too (the Fuji simulator also listens on port + 1 for
+    events). Other tests run in parallel, so a port can still be taken before the simulator
+    binds it: sim_on_free_port() retries then."""
+    for _ in range(50):
+        p = _any_port()
+        if p < 65535 and port_free(p + 1):
+            return p
+    return _any_port()
+
+
+def _any_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -88,6 +99,16 @@ class SimGphoto2(t.CamrelayTestCase):
         self.addCleanup(s.stop)
         return s
 
+    def sim_on_free_port(self, protocol, *extra):
+        """Starts a simulator on a free port, trying again when another test took it first."""
+        for attempt in range(5):
+            port = free_port()
+            try:
+                return self.sim(protocol, port, *extra), port
+            except AssertionError as e:
+                if "Address already in use" not in str(e) or attempt == 4:
+                    raise
+
     def gphoto2(self, camera, port_spec, *args, cwd=None, timeout=120):
         env = dict(os.environ, HOME=self.home)
         return subprocess.run([t.GPHOTO2, "--camera", camera, "--port", port_spec] + list(args),
@@ -111,8 +132,7 @@ class SimGphoto2(t.CamrelayTestCase):
         self.assertEqual(got, self.expected)
 
     def test_ptpip_gphoto2_and_tshark(self):
-        port = free_port()
-        sim = self.sim("ptpip", port, "--model", "SimCam PTP")
+        sim, port = self.sim_on_free_port("ptpip", "--model", "SimCam PTP")
         self.assertEqual(sim.ready, "camrelay sim: ptpip camera 'SimCam PTP' serving %d photos "
                          "from %s on 127.0.0.1:%d" % (len(self.expected), self.photo_dir, port))
         cap = os.path.join(self.tmp, "cap.pcapng")
@@ -157,8 +177,7 @@ class SimGphoto2(t.CamrelayTestCase):
         self.assertEqual(sim.stop(), 0)
 
     def test_ptpip_object_added_event(self):
-        port = free_port()
-        sim = self.sim("ptpip", port)
+        sim, port = self.sim_on_free_port("ptpip")
         env = dict(os.environ, HOME=self.home)
         waiter = subprocess.Popen([t.GPHOTO2, "--camera", "PTP/IP Camera", "--port",
                                    "ptpip:127.0.0.1:%d:%d" % (port, port), "--wait-event=6s"],
@@ -180,8 +199,7 @@ class SimGphoto2(t.CamrelayTestCase):
         self.check_summary_list_get("Fuji X (WLAN)", "ptpip:127.0.0.1", "X-T5")
 
     def test_drop_after_fails_transfer_and_sim_keeps_serving(self):
-        port = free_port()
-        sim = self.sim("ptpip", port, "--drop-after", "200000")
+        sim, port = self.sim_on_free_port("ptpip", "--drop-after", "200000")
         spec = "ptpip:127.0.0.1:%d:%d" % (port, port)
         out = os.path.join(self.tmp, "dropped")
         os.makedirs(out)
@@ -207,22 +225,19 @@ class SimGphoto2(t.CamrelayTestCase):
             return buf
 
     def test_refuse_gives_init_fail(self):
-        port = free_port()
-        self.sim("ptpip", port, "--refuse")
+        _, port = self.sim_on_free_port("ptpip", "--refuse")
         name = "probe".encode("utf-16-le") + b"\0\0"
         body = bytes(range(16)) + name + struct.pack("<I", 0x00010000)
         init = struct.pack("<II", 8 + len(body), 1) + body
         self.assertEqual(self.raw(port, init, 12).hex(), "0c000000" "05000000" "01000000")
 
-        fport = free_port()
-        self.sim("fuji", fport, "--refuse")
+        _, fport = self.sim_on_free_port("fuji", "--refuse")
         name = "MyClient".encode("utf-16-le")
         finit = (struct.pack("<III", 82, 1, 0x8F53E4F2) + bytes(16) + name).ljust(82, b"\0")
         self.assertEqual(self.raw(fport, finit, 12).hex(), "0c000000" "05000000" "19200000")
 
     def test_garbage_closes_only_that_connection(self):
-        port = free_port()
-        sim = self.sim("ptpip", port)
+        sim, port = self.sim_on_free_port("ptpip")
         # An absurd length and an unknown packet type: each connection is dropped.
         self.assertEqual(self.raw(port, b"\xff\xff\xff\x7f" + b"\x01\0\0\0" * 4, 1), b"")
         self.assertEqual(self.raw(port, struct.pack("<II", 12, 0x77) + b"abcd", 1), b"")
