@@ -19,18 +19,23 @@
 
 #include "core/log.hpp"
 #include "ingest/ptpip/ptpip_plan.hpp"
+#include "ingest/ptpip/ssdp_listener.hpp"
 #include "proto/ptp/fuji.hpp"
 #include "proto/ptpip/event_channel.hpp"
 #include "proto/ptpip/fuji.hpp"
 #include "proto/ptpip/session.hpp"
+#include "proto/ssdp/message.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -55,8 +60,9 @@ using namespace std::chrono_literals;
 constexpr auto log_tag = "ptpip";
 
 constexpr config::option_spec ptpip_options[] = {
-    {"address", config::option_type::string, true, "",
-     "The camera: host[:port] (default port 15740), e.g. \"192.168.1.20\"."},
+    {"address", config::option_type::string, false, "",
+     "The camera: host[:port] (default port 15740), e.g. \"192.168.1.20\". Required unless "
+     "discover = true."},
     {"friendly_name", config::option_type::string, false, "camrelay",
      "The name this computer gives the camera (shown and remembered by the camera)."},
     {"guid_file", config::option_type::string, false, "DATA_DIR/ptpip-guid",
@@ -76,6 +82,15 @@ constexpr config::option_spec ptpip_options[] = {
     {"chunk_size", config::option_type::integer, false, "1048576",
      "Bytes per GetPartialObject request (a download moves in pieces of this size and can resume "
      "after a dropped connection)."},
+    {"discover", config::option_type::boolean, false, "false",
+     "Without an address: listen for cameras announcing themselves by SSDP (Sony \"Send to "
+     "Computer\", Canon EOS) and pull from each one that says ssdp:alive (camrelay run only)."},
+    {"ssdp_port", config::option_type::integer, false, "1900",
+     "UDP port the SSDP listener binds (discover = true)."},
+    {"ssdp_bind", config::option_type::string, false, "0.0.0.0",
+     "IPv4 address the SSDP listener binds (discover = true); it joins 239.255.255.250."},
+    {"ssdp_ptpip_port", config::option_type::integer, false, "15740",
+     "PTP/IP port connected to at a host that announced itself (discover = true)."},
 };
 
 constexpr config::option_spec fuji_options[] = {
@@ -116,6 +131,10 @@ struct source_config
     std::chrono::seconds reconnect_min{5};
     std::chrono::seconds reconnect_max{300};
     std::uint32_t chunk = 1u << 20;
+    bool discover = false; ///< SSDP discovery instead of `address` (run only)
+    std::uint16_t ssdp_port = proto::ssdp::multicast_port;
+    std::string ssdp_bind = "0.0.0.0";
+    std::uint16_t ssdp_ptpip_port = pp::default_port;
 };
 
 std::error_code cancelled()
@@ -1134,6 +1153,14 @@ class ptpip_source final : public source
     failure import_once(std::stop_token stop) override;
 
   private:
+    /// One visit of the camera at cfg.ep: connect, scan, serve until the connection ends or stop;
+    /// reports connected / lost / refused. True when the camera was connected.
+    bool visit(source_config const& cfg, pp::guid const& g, std::stop_token const& stop,
+               std::string& last_problem);
+    /// The GUID; on failure reports it (once per distinct problem) and gives nullopt.
+    std::optional<pp::guid> guid(std::string& last_problem);
+    /// `discover = true` without address: SSDP listener, one thread per announced camera.
+    void discover(std::stop_token stop);
     /// Sleeps up to `d`; false when stop was requested.
     static bool sleep_for(std::stop_token const& stop, clock::duration d)
     {
@@ -1154,6 +1181,10 @@ class ptpip_source final : public source
 
 failure ptpip_source::import_once(std::stop_token stop)
 {
+    if (cfg_.address.empty())
+        return {std::make_error_code(std::errc::invalid_argument),
+                "this ptpip source has no address: cameras found by SSDP (discover = true) are "
+                "pulled from by camrelay run only"};
     auto g = ptpip::load_or_create_guid(cfg_.guid_file);
     if (!g)
         return {g.error(), "cannot read or create the GUID file " + cfg_.guid_file + ": " +
@@ -1206,54 +1237,193 @@ failure ptpip_source::import_once(std::stop_token stop)
     }
 }
 
+bool ptpip_source::visit(source_config const& cfg, pp::guid const& g, std::stop_token const& stop,
+                         std::string& last_problem)
+{
+    camera_client c(cfg, g, out_, stop);
+    auto o = c.connect();
+    bool const connected = o.ok();
+    if (connected)
+    {
+        out_.camera_event(c.camera_id(), "camera-connected",
+                          "camera " + c.info().name + " connected over Wi-Fi");
+        last_problem.clear();
+        o = c.scan();
+        if (o.ok())
+            o = c.serve();
+    }
+    c.close();
+    if (stop.stop_requested())
+        return connected;
+    if (o.refused)
+    {
+        if (o.message != last_problem)
+            report_refusal(c, o.message);
+    }
+    else if (c.camera_id())
+        out_.camera_event(c.camera_id(), "camera-lost", o.message);
+    else if (o.message != last_problem)
+        log::info(log_tag, "{} (trying again; waiting up to {} s between attempts)", o.message,
+                  cfg.reconnect_max.count());
+    last_problem = o.message;
+    return connected;
+}
+
+std::optional<pp::guid> ptpip_source::guid(std::string& last_problem)
+{
+    auto g = ptpip::load_or_create_guid(cfg_.guid_file);
+    if (g)
+        return *g;
+    auto msg = "cannot read or create the GUID file " + cfg_.guid_file + ": " + g.error().message();
+    if (msg != last_problem)
+        out_.camera_event(0, "failed", msg);
+    last_problem = msg;
+    return std::nullopt;
+}
+
 void ptpip_source::run(std::stop_token stop)
 {
+    if (cfg_.discover && cfg_.address.empty())
+        return discover(stop);
     auto backoff = cfg_.reconnect_min;
     std::string last_problem;
     while (!stop.stop_requested())
     {
-        auto g = ptpip::load_or_create_guid(cfg_.guid_file);
-        if (!g)
-        {
-            auto msg = "cannot read or create the GUID file " + cfg_.guid_file + ": " +
-                       g.error().message();
-            if (msg != last_problem)
-                out_.camera_event(0, "failed", msg);
-            last_problem = msg;
-        }
-        else
-        {
-            camera_client c(cfg_, *g, out_, stop);
-            auto o = c.connect();
-            if (o.ok())
-            {
-                out_.camera_event(c.camera_id(), "camera-connected",
-                                  "camera " + c.info().name + " connected over Wi-Fi");
-                last_problem.clear();
+        if (auto g = guid(last_problem))
+            if (visit(cfg_, *g, stop, last_problem))
                 backoff = cfg_.reconnect_min;
-                o = c.scan();
-                if (o.ok())
-                    o = c.serve();
-            }
-            c.close();
-            if (stop.stop_requested())
-                break;
-            if (o.refused)
-            {
-                if (o.message != last_problem)
-                    report_refusal(c, o.message);
-            }
-            else if (c.camera_id())
-                out_.camera_event(c.camera_id(), "camera-lost", o.message);
-            else if (o.message != last_problem)
-                log::info(log_tag, "{} (trying again; waiting up to {} s between attempts)",
-                          o.message, cfg_.reconnect_max.count());
-            last_problem = o.message;
-        }
         if (!sleep_for(stop, backoff))
             break;
         backoff = std::min(backoff * 2, cfg_.reconnect_max);
     }
+}
+
+// SSDP discovery (`discover = true`, no address): the source's thread reads announcements; each
+// camera that says ssdp:alive gets a thread of its own running the same visit() as a configured
+// camera (connect, scan, serve until the connection ends). A camera already being pulled from is
+// not started twice; a repeated alive shortly after a visit ended (devices send each
+// announcement several times) is ignored for reconnect_min. byebye is logged only: a transfer in
+// flight ends when its connection does.
+void ptpip_source::discover(std::stop_token stop)
+{
+    constexpr std::size_t max_cameras = 8;
+    struct worker
+    {
+        std::unique_ptr<source_config> cfg;
+        std::shared_ptr<std::atomic<bool>> done;
+        std::thread thread;
+    };
+    std::map<std::string, worker> active;           // by host
+    std::map<std::string, clock::time_point> ended; // host: when its last visit ended
+    auto reap = [&](bool all)
+    {
+        for (auto it = active.begin(); it != active.end();)
+        {
+            if (all || it->second.done->load())
+            {
+                it->second.thread.join();
+                ended[it->first] = clock::now();
+                it = active.erase(it);
+            }
+            else
+                ++it;
+        }
+    };
+    auto backoff = cfg_.reconnect_min;
+    std::string last_problem;
+    while (!stop.stop_requested())
+    {
+        auto listener = ptpip::ssdp_listener::open(cfg_.ssdp_bind, cfg_.ssdp_port);
+        if (!listener)
+        {
+            auto msg = "cannot listen for SSDP announcements on " + cfg_.ssdp_bind + ":" +
+                       std::to_string(cfg_.ssdp_port) + ": " + listener.error().message();
+            if (msg != last_problem)
+                out_.camera_event(0, "failed", msg);
+            last_problem = msg;
+            if (!sleep_for(stop, backoff))
+                break;
+            backoff = std::min(backoff * 2, cfg_.reconnect_max);
+            continue;
+        }
+        log::info(log_tag, "listening for cameras announcing themselves (SSDP) on {}:{}{}",
+                  cfg_.ssdp_bind, listener->port(),
+                  listener->joined() ? "" : " (could not join 239.255.255.250: unicast only)");
+        last_problem.clear();
+        while (!stop.stop_requested())
+        {
+            reap(false);
+            auto d = listener->receive(250ms);
+            if (!d)
+                continue;
+            auto m = proto::ssdp::parse(d->bytes);
+            if (!m)
+            {
+                log::debug(log_tag, "ignored a datagram from {}: {}", d->sender,
+                           m.error().message());
+                continue;
+            }
+            auto a = proto::ssdp::classify(*m, cfg_.ssdp_ptpip_port);
+            if (!a)
+            {
+                log::debug(log_tag, "ignored SSDP from {}: {}", d->sender, m->target);
+                continue;
+            }
+            auto host = a->host.empty() ? d->sender : a->host;
+            if (!a->alive)
+            {
+                log::info(log_tag,
+                          "camera kind={} host={} usn={} said ssdp:byebye (a transfer in progress "
+                          "continues until its connection ends)",
+                          proto::ssdp::to_string(a->kind), host, a->usn);
+                continue;
+            }
+            if (host.empty() || active.count(host))
+                continue;
+            if (auto e = ended.find(host);
+                e != ended.end() && clock::now() - e->second < cfg_.reconnect_min)
+                continue;
+            if (active.size() >= max_cameras)
+            {
+                log::warn(log_tag,
+                          "camera host={} announced itself, but {} cameras are already "
+                          "being pulled from",
+                          host, active.size());
+                continue;
+            }
+            if (!d->sender.empty() && d->sender != host)
+                log::warn(log_tag, "SSDP announcement from {} names another host ({})", d->sender,
+                          host);
+            log::info(log_tag,
+                      "camera kind={} host={} usn={} announced itself: pulling over "
+                      "PTP/IP port {}",
+                      proto::ssdp::to_string(a->kind), host, a->usn, a->ptpip_port);
+            worker w;
+            w.cfg = std::make_unique<source_config>(cfg_);
+            w.cfg->address = host;
+            w.cfg->ep = ptpip::endpoint{host, a->ptpip_port};
+            w.done = std::make_shared<std::atomic<bool>>(false);
+            w.thread = std::thread(
+                [this, cfg = w.cfg.get(), done = w.done, stop]
+                {
+                    // The camera asked to be pulled from: a few tries in case its PTP/IP port
+                    // opens a moment after the announcement; after that, its next alive.
+                    std::string problem;
+                    auto wait = cfg->reconnect_min;
+                    for (int attempt = 0; attempt < 3 && !stop.stop_requested(); ++attempt)
+                    {
+                        if (auto g = guid(problem); g && visit(*cfg, *g, stop, problem))
+                            break;
+                        if (!sleep_for(stop, wait))
+                            break;
+                        wait = std::min(wait * 2, cfg->reconnect_max);
+                    }
+                    done->store(true);
+                });
+            active.emplace(host, std::move(w));
+        }
+    }
+    reap(true);
 }
 
 std::unique_ptr<source> make_source(bool fuji, config::source_settings const& s,
@@ -1268,10 +1438,16 @@ std::unique_ptr<source> make_source(bool fuji, config::source_settings const& s,
     bool ok = true;
     cfg.address = s.options.string_or("address", fuji ? "192.168.0.1" : "");
     std::uint16_t default_port = fuji ? pp::fuji::command_port : pp::default_port;
+    if (!fuji)
+        cfg.discover = s.options.boolean_or("discover", false);
     if (cfg.address.empty())
     {
-        problem("address", "address is required (the camera's host[:port])");
-        ok = false;
+        if (!cfg.discover)
+        {
+            problem("address",
+                    "address is required (the camera's host[:port]) unless discover = true");
+            ok = false;
+        }
     }
     else if (auto ep = ptpip::parse_address(cfg.address, default_port))
         cfg.ep = *ep;
@@ -1317,6 +1493,34 @@ std::unique_ptr<source> make_source(bool fuji, config::source_settings const& s,
     {
         problem("chunk_size", "chunk_size must be between 4096 and 16777216 bytes");
         ok = false;
+    }
+    if (!fuji)
+    {
+        if (cfg.discover && !cfg.address.empty())
+            log::warn(log_tag, "ptpip source: address is set, so discover = true is not used");
+        auto ssdp_port = s.options.integer_or("ssdp_port", proto::ssdp::multicast_port);
+        if (ssdp_port < 1 || ssdp_port > 65535)
+        {
+            problem("ssdp_port", "ssdp_port must be between 1 and 65535");
+            ok = false;
+        }
+        else
+            cfg.ssdp_port = static_cast<std::uint16_t>(ssdp_port);
+        auto ptpip_port = s.options.integer_or("ssdp_ptpip_port", pp::default_port);
+        if (ptpip_port < 1 || ptpip_port > 65535)
+        {
+            problem("ssdp_ptpip_port", "ssdp_ptpip_port must be between 1 and 65535");
+            ok = false;
+        }
+        else
+            cfg.ssdp_ptpip_port = static_cast<std::uint16_t>(ptpip_port);
+        cfg.ssdp_bind = s.options.string_or("ssdp_bind", "0.0.0.0");
+        in_addr probe{};
+        if (::inet_pton(AF_INET, cfg.ssdp_bind.c_str(), &probe) != 1)
+        {
+            problem("ssdp_bind", "ssdp_bind must be an IPv4 address such as 0.0.0.0");
+            ok = false;
+        }
     }
     if (!ok)
         return nullptr;
