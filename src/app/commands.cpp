@@ -295,7 +295,7 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
                 for (auto const& e : *events)
                     std::cerr << "  " << kind << ": " << e.message << "\n";
     }
-    bool ok = source_errors.empty() && failed == 0 && in.failed.load() == 0 &&
+    bool ok = source_errors.empty() && failed == 0 && rt->ingest->unresolved_failures() == 0 &&
               !stop.stop_requested();
     return ok ? 0 : 1;
 }

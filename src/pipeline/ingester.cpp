@@ -95,6 +95,26 @@ ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info
                                      ingest::object_ref const& obj, ingest::fetch_fn const& read,
                                      bool can_resume)
 {
+    auto res = fetch_once(camera_id, cam, obj, read, can_resume);
+    auto id = std::to_string(camera_id) + '\x1f' + key_of(obj).joined();
+    std::lock_guard lock(failures_mutex_);
+    if (res.status == ingest::fetch_status::failed)
+        unresolved_.insert(id);
+    else
+        unresolved_.erase(id);
+    return res;
+}
+
+std::size_t ingester::unresolved_failures() const
+{
+    std::lock_guard lock(failures_mutex_);
+    return unresolved_.size();
+}
+
+ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera_info const& cam,
+                                          ingest::object_ref const& obj,
+                                          ingest::fetch_fn const& read, bool can_resume)
+{
     ingest::fetch_result res;
     auto key = key_of(obj);
     auto joined = key.joined();

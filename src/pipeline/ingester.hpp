@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -47,7 +48,15 @@ public:
 
     ingest_stats const& stats() const { return stats_; }
 
+    /// Objects whose last fetch in this process failed. A transfer that broke and then completed
+    /// after a reconnect (a resumed download) is not among them: `stats().failed` counts broken
+    /// transfers, this counts what is still missing.
+    std::size_t unresolved_failures() const;
+
 private:
+    ingest::fetch_result fetch_once(std::int64_t camera_id, ingest::camera_info const& cam,
+                                    ingest::object_ref const& obj, ingest::fetch_fn const& read,
+                                    bool can_resume);
     std::vector<std::string> routes_for(ingest::camera_info const& cam,
                                         ingest::object_ref const& obj) const;
 
@@ -59,6 +68,8 @@ private:
     std::mutex mutex_;
     std::map<std::int64_t, std::unordered_set<std::string>> known_;   // per camera id
     std::map<std::int64_t, ingest::camera_info> cameras_;
+    mutable std::mutex failures_mutex_;
+    std::set<std::string> unresolved_;  // camera id + object key of failed, not yet stored fetches
 };
 
 /// Seconds since 1970, the ledger's clock.
