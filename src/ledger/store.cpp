@@ -387,7 +387,8 @@ result<std::vector<claimed_job>> store::claim_due(std::string const& sink, int l
     std::string sql = std::string("SELECT ") + job_columns + ", " + asset_columns +
                       " FROM jobs j JOIN assets a ON a.id=j.asset_id JOIN cameras c ON "
                       "c.id=a.camera_id WHERE j.sink=? AND j.state IN ('pending', "
-                      "'failed-transient') AND (j.updated_at < ? OR j.next_attempt_at <= ?) "
+                      "'failed-transient') AND (CASE WHEN ?2 > 0 THEN (j.state = 'pending' OR "
+                      "j.updated_at < ?2) ELSE j.next_attempt_at <= ?3 END) "
                       "ORDER BY a.capture_time, a.id LIMIT ?";
     statement q(db_, sql.c_str());
     q.bind(1, sink).bind(2, untouched_since).bind(3, now).bind(4, limit);

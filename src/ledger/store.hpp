@@ -110,9 +110,10 @@ public:
     result<int> requeue_running(std::int64_t now);
 
     /// Claims up to `limit` claimable jobs of `sink`, oldest capture first, and marks them
-    /// running (attempts + 1). A job qualifies when it is due at `now`, or, with
-    /// `untouched_since` > 0, when it has not changed since then (a one-shot import retries
-    /// everything that failed before it started, but each job only once per run).
+    /// running (attempts + 1). Daemon (`untouched_since` == 0): a job qualifies when it is due
+    /// at `now`. One-shot import (`untouched_since` = run start): every pending job, and every
+    /// failed-transient job that failed before the run started, whatever its retry time; a job
+    /// that failed during this run is not taken again in it (each job once per run).
     result<std::vector<claimed_job>> claim_due(std::string const& sink, int limit,
                                                std::int64_t now, std::int64_t untouched_since = 0);
 
