@@ -32,6 +32,17 @@ public:
     {
         return {};
     }
+    result<std::unique_ptr<ingest::incoming_file>> begin_receive(std::int64_t,
+                                                                 ingest::camera_info const&,
+                                                                 ingest::object_ref const&) override
+    {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
+    result<std::int64_t> queue_message(std::int64_t, message_info const&,
+                                       std::span<const ingest::message_part>) override
+    {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
     void camera_event(std::int64_t, std::string const&, std::string const&) override {}
 };
 

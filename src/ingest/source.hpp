@@ -5,6 +5,7 @@
 
 #include "config/loader.hpp"
 #include "config/settings.hpp"
+#include "core/asset.hpp"
 #include "core/error.hpp"
 
 #include <cstddef>
@@ -62,6 +63,25 @@ struct fetch_result
     std::string error;
 };
 
+/// One file a camera pushes to us (Samsung uploads), written into the spool as it arrives.
+/// Destroying it without finish() discards what was written.
+class incoming_file
+{
+public:
+    virtual ~incoming_file() = default;
+    virtual std::error_code write(std::span<const std::byte> chunk) = 0;
+    /// Flushes, fsyncs, moves the file into place and records the asset (no deliveries yet:
+    /// queue_message() adds them). Returns the asset id.
+    virtual result<std::int64_t> finish() = 0;
+};
+
+/// The words around pushed files and where they go. `info.recipients` names the sinks.
+struct message_part
+{
+    std::int64_t asset_id = 0;
+    std::string alt_text;
+};
+
 /// Implemented by the pipeline. Thread-safe: every camera thread calls it.
 class object_handler
 {
@@ -75,6 +95,16 @@ public:
     /// records it, queues its deliveries.
     virtual fetch_result fetch(std::int64_t camera_id, camera_info const& cam,
                                object_ref const& obj, fetch_fn const& read, bool can_resume) = 0;
+    /// Pushed files (cameras that upload to us): opens a spool file for `obj` (size may be 0 when
+    /// unknown; `obj.folder` should make the object unique, e.g. per message).
+    virtual result<std::unique_ptr<incoming_file>> begin_receive(std::int64_t camera_id,
+                                                                 camera_info const& cam,
+                                                                 object_ref const& obj) = 0;
+    /// Records `info` and its parts (received assets, in order) and queues one delivery per part
+    /// and distinct sink of `info.recipients`, in one transaction. With no recipients nothing is
+    /// queued and the parts' spool copies are released. Returns the message id.
+    virtual result<std::int64_t> queue_message(std::int64_t camera_id, message_info const& info,
+                                               std::span<const message_part> parts) = 0;
     /// Progress and problems a user should see (camera gone, camera refuses...).
     virtual void camera_event(std::int64_t camera_id, std::string const& kind,
                               std::string const& message) = 0;

@@ -244,6 +244,18 @@ ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera
     return res;
 }
 
+result<std::unique_ptr<ingest::incoming_file>> ingester::begin_receive(
+    std::int64_t, ingest::camera_info const&, ingest::object_ref const&)
+{
+    return std::make_error_code(std::errc::operation_not_supported);  // WIP
+}
+
+result<std::int64_t> ingester::queue_message(std::int64_t, message_info const&,
+                                             std::span<const ingest::message_part>)
+{
+    return std::make_error_code(std::errc::operation_not_supported);  // WIP
+}
+
 void ingester::camera_event(std::int64_t camera_id, std::string const& kind,
                             std::string const& message)
 {

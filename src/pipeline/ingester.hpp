@@ -43,6 +43,11 @@ public:
     ingest::fetch_result fetch(std::int64_t camera_id, ingest::camera_info const& cam,
                                ingest::object_ref const& obj, ingest::fetch_fn const& read,
                                bool can_resume) override;
+    result<std::unique_ptr<ingest::incoming_file>> begin_receive(
+        std::int64_t camera_id, ingest::camera_info const& cam,
+        ingest::object_ref const& obj) override;
+    result<std::int64_t> queue_message(std::int64_t camera_id, message_info const& info,
+                                       std::span<const ingest::message_part> parts) override;
     void camera_event(std::int64_t camera_id, std::string const& kind,
                       std::string const& message) override;
 

@@ -300,6 +300,16 @@ class recording_handler final : public ingest::object_handler
         refs[obj.name] = obj;
         return stored.count(obj.name) > 0;
     }
+    camrelay::result<std::unique_ptr<ingest::incoming_file>>
+    begin_receive(std::int64_t, ingest::camera_info const&, ingest::object_ref const&) override
+    {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
+    camrelay::result<std::int64_t> queue_message(std::int64_t, camrelay::message_info const&,
+                                                 std::span<const ingest::message_part>) override
+    {
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
     ingest::fetch_result fetch(std::int64_t, ingest::camera_info const&,
                                ingest::object_ref const& obj, ingest::fetch_fn const& read,
                                bool can_resume) override
