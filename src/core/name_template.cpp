@@ -22,6 +22,9 @@ bool name_template::parse(std::string_view text, name_template& out, std::string
         {"camera", 1}, {"model", 2}, {"serial", 3}, {"manufacturer", 4}, {"source", 5},
         {"name", 6},   {"stem", 7},  {"ext", 8},    {"seq", 9},          {"sha256", 10},
         {"size", 11},  {"path", 12}, {"date", 13},
+        // Pushed messages (Samsung e-mails and social uploads); empty for pulled photos.
+        {"sender", 14}, {"recipient", 15}, {"subject", 16}, {"body", 17}, {"text", 18},
+        {"alt", 19}, {"album", 20}, {"user_folder", 21},
     };
     out = {};
     out.text_ = std::string(text);
@@ -74,7 +77,8 @@ bool name_template::parse(std::string_view text, name_template& out, std::string
         {
             error = "unknown placeholder {" + std::string(key) +
                     "} (known: camera model serial manufacturer source name stem ext seq sha256 "
-                    "size path date:FORMAT)";
+                    "size path date:FORMAT sender recipient subject body text alt album "
+                    "user_folder)";
             return false;
         }
         if (colon != std::string_view::npos)
@@ -118,8 +122,16 @@ std::string format_capture_time(long long seconds, std::string const& format)
     return std::string(buf, n);
 }
 
-std::string name_template::expand(asset_info const& a, mode m) const
+std::string name_template::expand(asset_info const& a, mode m, std::string_view sink) const
 {
+    static message_info const no_message;
+    auto const& msg = a.message ? *a.message : no_message;
+    auto recipients = [&] {
+        std::string joined;
+        for (auto const& r : msg.recipients_for(std::string(sink)))
+            joined += (joined.empty() ? "" : ", ") + r;
+        return joined;
+    };
     auto safe = [m](std::string_view v) {
         return m == mode::path ? fs::sanitize_component(v) : std::string(v);
     };
@@ -153,6 +165,14 @@ std::string name_template::expand(asset_info const& a, mode m) const
             // The format is the user's own (trusted, may contain '/'); the values are digits.
             out += format_capture_time(a.capture_time, p.text);
             break;
+        case field::sender: out += safe(msg.sender); break;
+        case field::recipient: out += safe(recipients()); break;
+        case field::subject: out += safe(msg.subject); break;
+        case field::body: out += safe(msg.body); break;
+        case field::text: out += safe(msg.text); break;
+        case field::alt: out += safe(a.alt_text); break;
+        case field::album: out += safe(msg.album); break;
+        case field::user_folder: out += safe(msg.user_folder); break;
         }
     }
     return out;

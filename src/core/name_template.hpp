@@ -1,6 +1,7 @@
 // Placeholder templates for destination paths and command lines:
 //   {camera} {model} {serial} {manufacturer} {source} {name} {stem} {ext} {seq} {sha256}
 //   {size} {path} {date:FORMAT} (strftime FORMAT, default %Y-%m-%d); "{{" and "}}" are braces.
+// Pushed messages add {sender} {recipient} {subject} {body} {text} {alt} {album} {user_folder}.
 // Values that come from the camera are made safe path components when the template is a path.
 #pragma once
 
@@ -24,7 +25,9 @@ public:
         literal  ///< values are inserted as they are (argv elements run without a shell)
     };
 
-    std::string expand(asset_info const& asset, mode m) const;
+    /// `sink` names the destination expanding it: {recipient} lists the message's recipients
+    /// routed to that sink.
+    std::string expand(asset_info const& asset, mode m, std::string_view sink = {}) const;
 
     /// The literal text before the first placeholder, up to its last '/': the folder every
     /// expansion stays inside.
@@ -37,7 +40,7 @@ private:
     enum class field
     {
         literal, camera, model, serial, manufacturer, source, name, stem, ext, seq, sha256,
-        size, path, date
+        size, path, date, sender, recipient, subject, body, text, alt, album, user_folder
     };
     struct part
     {

@@ -52,6 +52,11 @@ public:
     /// 1 (the default): the scheduler only calls deliver().
     virtual std::size_t batch_limit() const { return 1; }
 
+    /// True for sinks that turn a pushed message (asset_info::message: a Samsung e-mail or
+    /// social batch) into one delivery: the scheduler then hands every job of a message to one
+    /// deliver_batch() call, whatever batch_limit() says.
+    virtual bool delivers_messages() const { return false; }
+
     /// Delivers several jobs together; returns one outcome per request, in order. The default
     /// delivers them one by one. Runs on one worker and counts once against `concurrency`.
     virtual std::vector<outcome> deliver_batch(std::span<request const> requests)

@@ -79,7 +79,38 @@ CREATE TABLE events (
 CREATE INDEX events_at ON events(at);
 )sql";
 
-constexpr std::string_view all[] = {m0001_init};
+// Pushed messages (Samsung e-mails and social batches): the words around a group of assets and
+// who each destination delivers them to. Every asset of a message is delivered together.
+constexpr std::string_view m0002_messages = R"sql(
+CREATE TABLE messages (
+    id          INTEGER PRIMARY KEY,
+    camera_id   INTEGER NOT NULL REFERENCES cameras(id),
+    kind        TEXT NOT NULL,          -- email | social
+    sender      TEXT NOT NULL DEFAULT '',
+    subject     TEXT NOT NULL DEFAULT '',
+    body        TEXT NOT NULL DEFAULT '',
+    text        TEXT NOT NULL DEFAULT '',
+    album       TEXT NOT NULL DEFAULT '',
+    user_folder TEXT NOT NULL DEFAULT '',
+    parts       INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE message_recipients (
+    message_id  INTEGER NOT NULL REFERENCES messages(id),
+    pos         INTEGER NOT NULL,
+    sink        TEXT NOT NULL,
+    address     TEXT NOT NULL,
+    PRIMARY KEY (message_id, pos)
+);
+
+ALTER TABLE assets ADD COLUMN message_id INTEGER REFERENCES messages(id);
+ALTER TABLE assets ADD COLUMN message_part INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE assets ADD COLUMN alt_text TEXT NOT NULL DEFAULT '';
+CREATE INDEX assets_message ON assets(message_id);
+)sql";
+
+constexpr std::string_view all[] = {m0001_init, m0002_messages};
 
 } // namespace
 

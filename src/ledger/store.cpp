@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include <map>
 #include <string>
 
 namespace camrelay::ledger {
@@ -99,9 +100,11 @@ private:
 
 constexpr char const* asset_columns =
     "a.id, a.sha256, a.size, a.capture_time, c.identity, c.name, c.manufacturer, c.model, "
-    "c.serial, a.source_kind, a.folder, a.name, a.mime, a.spool_path, a.seq";
+    "c.serial, a.source_kind, a.folder, a.name, a.mime, a.spool_path, a.seq, "
+    "COALESCE(a.message_id, 0), a.message_part, a.alt_text";
 
-void read_asset(statement& s, int first, asset_info& a)
+/// Reads asset_columns; returns the asset's message id (0: none).
+std::int64_t read_asset(statement& s, int first, asset_info& a)
 {
     a.id = s.i64(first + 0);
     a.sha256 = s.text(first + 1);
@@ -118,6 +121,9 @@ void read_asset(statement& s, int first, asset_info& a)
     a.mime = s.text(first + 12);
     a.spool_path = s.text(first + 13);
     a.seq = s.i64(first + 14);
+    a.message_part = static_cast<int>(s.i64(first + 16));
+    a.alt_text = s.text(first + 17);
+    return s.i64(first + 15);
 }
 
 job_record read_job(statement& s, int first)
@@ -375,7 +381,8 @@ result<int> store::requeue_running(std::int64_t now)
 }
 
 result<std::vector<claimed_job>> store::claim_due(std::string const& sink, int limit,
-                                                  std::int64_t now, std::int64_t untouched_since)
+                                                  std::int64_t now, std::int64_t untouched_since,
+                                                  bool whole_messages)
 {
     std::lock_guard lock(mutex_);
     std::vector<claimed_job> out;
@@ -384,24 +391,52 @@ result<std::vector<claimed_job>> store::claim_due(std::string const& sink, int l
     transaction tx(db_);
     if (!tx.ok())
         return query_failed();
-    std::string sql = std::string("SELECT ") + job_columns + ", " + asset_columns +
-                      " FROM jobs j JOIN assets a ON a.id=j.asset_id JOIN cameras c ON "
-                      "c.id=a.camera_id WHERE j.sink=? AND j.state IN ('pending', "
-                      "'failed-transient') AND (CASE WHEN ?2 > 0 THEN (j.state = 'pending' OR "
-                      "j.updated_at < ?2) ELSE j.next_attempt_at <= ?3 END) "
-                      "ORDER BY a.capture_time, a.id LIMIT ?";
-    statement q(db_, sql.c_str());
-    q.bind(1, sink).bind(2, untouched_since).bind(3, now).bind(4, limit);
-    int rc;
-    while ((rc = q.step()) == SQLITE_ROW)
+    std::string const from = std::string("SELECT ") + job_columns + ", " + asset_columns +
+                             " FROM jobs j JOIN assets a ON a.id=j.asset_id JOIN cameras c ON "
+                             "c.id=a.camera_id WHERE j.sink=?1 AND j.state IN ('pending', "
+                             "'failed-transient') ";
+    std::string const due = "AND (CASE WHEN ?2 > 0 THEN (j.state = 'pending' OR "
+                            "j.updated_at < ?2) ELSE j.next_attempt_at <= ?3 END) ";
+    std::map<std::int64_t, std::int64_t> message_of;  // job id -> message id
+    auto collect = [&](statement& q) -> bool {
+        int rc;
+        while ((rc = q.step()) == SQLITE_ROW)
+        {
+            claimed_job c;
+            c.job = read_job(q, 0);
+            if (auto m = read_asset(q, 9, c.asset))
+                message_of[c.job.id] = m;
+            out.push_back(std::move(c));
+        }
+        return rc == SQLITE_DONE;
+    };
     {
-        claimed_job c;
-        c.job = read_job(q, 0);
-        read_asset(q, 9, c.asset);
-        out.push_back(std::move(c));
+        std::string sql = from + due + "ORDER BY a.capture_time, a.id LIMIT ?4";
+        statement q(db_, sql.c_str());
+        q.bind(1, sink).bind(2, untouched_since).bind(3, now).bind(4, whole_messages ? 1 : limit);
+        if (!collect(q))
+            return query_failed();
     }
-    if (rc != SQLITE_DONE)
-        return query_failed();
+    if (whole_messages && !out.empty())
+    {
+        // A batching sink delivers a message as one unit (one e-mail, one post): when the oldest
+        // due job belongs to a message, the batch is every open job of that message, due or not
+        // (retries of one message must not drift apart); otherwise up to `limit` loose jobs.
+        auto first = std::move(out.front());
+        out.clear();
+        auto message = message_of.count(first.job.id) ? message_of[first.job.id] : 0;
+        std::string sql = message ? from + "AND a.message_id=?5 ORDER BY a.message_part, a.id"
+                                  : from + due +
+                                        "AND a.message_id IS NULL ORDER BY a.capture_time, a.id "
+                                        "LIMIT ?4";
+        statement q(db_, sql.c_str());
+        q.bind(1, sink).bind(2, untouched_since).bind(3, now).bind(4, limit);
+        if (message)
+            q.bind(5, message);
+        if (!collect(q))
+            return query_failed();
+    }
+    std::map<std::int64_t, std::shared_ptr<message_info const>> messages;
     for (auto& c : out)
     {
         if (!can_transition(c.job.state, job_state::running))
@@ -413,10 +448,105 @@ result<std::vector<claimed_job>> store::claim_due(std::string const& sink, int l
             return query_failed();
         c.job.state = job_state::running;
         c.job.attempts += 1;
+        auto m = message_of.find(c.job.id);
+        if (m == message_of.end())
+            continue;
+        auto& info = messages[m->second];
+        if (!info)
+        {
+            auto loaded = load_message(m->second);
+            if (!loaded)
+                return loaded.error();
+            info = std::make_shared<message_info const>(std::move(*loaded));
+        }
+        c.asset.message = info;
     }
     if (!tx.commit())
         return query_failed();
     return out;
+}
+
+result<message_info> store::load_message(std::int64_t id)
+{
+    message_info m;
+    statement q(db_, "SELECT id, kind, sender, subject, body, text, album, user_folder, parts "
+                     "FROM messages WHERE id=?");
+    q.bind(1, id);
+    if (q.step() != SQLITE_ROW)
+        return make_error_code(errc::not_found);
+    m.id = q.i64(0);
+    m.kind = q.text(1);
+    m.sender = q.text(2);
+    m.subject = q.text(3);
+    m.body = q.text(4);
+    m.text = q.text(5);
+    m.album = q.text(6);
+    m.user_folder = q.text(7);
+    m.parts = static_cast<int>(q.i64(8));
+    statement r(db_, "SELECT sink, address FROM message_recipients WHERE message_id=? ORDER BY pos");
+    r.bind(1, id);
+    int rc;
+    while ((rc = r.step()) == SQLITE_ROW)
+        m.recipients.emplace_back(r.text(0), r.text(1));
+    if (rc != SQLITE_DONE)
+        return query_failed();
+    return m;
+}
+
+result<std::int64_t> store::record_message(std::int64_t camera_id, message_info const& info,
+                                           std::span<const message_part_record> parts,
+                                           std::vector<std::string> const& sinks,
+                                           std::int64_t now)
+{
+    std::lock_guard lock(mutex_);
+    transaction tx(db_);
+    if (!tx.ok())
+        return query_failed();
+    statement ins(db_, "INSERT INTO messages(camera_id, kind, sender, subject, body, text, album, "
+                       "user_folder, parts, created_at) VALUES(?,?,?,?,?,?,?,?,?,?)");
+    ins.bind(1, camera_id).bind(2, info.kind).bind(3, info.sender).bind(4, info.subject);
+    ins.bind(5, info.body).bind(6, info.text).bind(7, info.album).bind(8, info.user_folder);
+    ins.bind(9, static_cast<std::int64_t>(parts.size())).bind(10, now);
+    if (!ins.done())
+        return query_failed();
+    auto id = sqlite3_last_insert_rowid(db_);
+    std::int64_t pos = 0;
+    for (auto const& [sink, address] : info.recipients)
+    {
+        statement r(db_, "INSERT INTO message_recipients(message_id, pos, sink, address) "
+                         "VALUES(?,?,?,?)");
+        r.bind(1, id).bind(2, pos++).bind(3, sink).bind(4, address);
+        if (!r.done())
+            return query_failed();
+    }
+    std::int64_t index = 0;
+    for (auto const& part : parts)
+    {
+        statement up(db_, "UPDATE assets SET message_id=?, message_part=?, alt_text=? WHERE id=? "
+                          "AND camera_id=? AND message_id IS NULL");
+        up.bind(1, id).bind(2, index++).bind(3, part.alt_text).bind(4, part.asset_id);
+        up.bind(5, camera_id);
+        if (!up.done())
+            return query_failed();
+        if (sqlite3_changes(db_) != 1)
+            return make_error_code(errc::not_found);  // unknown asset, or already in a message
+        for (auto const& sink : sinks)
+        {
+            statement job(db_, "INSERT OR IGNORE INTO jobs(asset_id, sink, state, created_at, "
+                               "updated_at) VALUES(?,?,'pending',?,?)");
+            job.bind(1, part.asset_id).bind(2, sink).bind(3, now).bind(4, now);
+            if (!job.done())
+                return query_failed();
+        }
+    }
+    statement ev(db_, "INSERT INTO events(at, kind, camera_id, message) VALUES(?, 'message', ?, ?)");
+    ev.bind(1, now).bind(2, camera_id);
+    ev.bind(3, info.kind + " message " + std::to_string(id) + " with " +
+                   std::to_string(parts.size()) + " file(s) -> " + std::to_string(sinks.size()) +
+                   " destination(s)");
+    if (!ev.done() || !tx.commit())
+        return query_failed();
+    return id;
 }
 
 result<std::int64_t> store::next_due(std::vector<std::string> const& sinks)

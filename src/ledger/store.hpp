@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -55,6 +56,13 @@ struct job_record
     std::string last_error;
     std::string receipt;
     std::int64_t updated_at = 0;
+};
+
+/// One asset of a message and its alt text.
+struct message_part_record
+{
+    std::int64_t asset_id = 0;
+    std::string alt_text;
 };
 
 /// A claimed job with everything a sink needs.
@@ -114,8 +122,18 @@ public:
     /// at `now`. One-shot import (`untouched_since` = run start): every pending job, and every
     /// failed-transient job that failed before the run started, whatever its retry time; a job
     /// that failed during this run is not taken again in it (each job once per run).
+    /// With `whole_messages` (sinks that deliver batches): when the oldest claimable job belongs
+    /// to a message, the claim is every open job of that message for `sink` (whatever `limit`
+    /// and their retry times), else up to `limit` jobs of no message.
     result<std::vector<claimed_job>> claim_due(std::string const& sink, int limit,
-                                               std::int64_t now, std::int64_t untouched_since = 0);
+                                               std::int64_t now, std::int64_t untouched_since = 0,
+                                               bool whole_messages = false);
+
+    /// Groups received assets (in order) into a message and queues one pending job per asset
+    /// and sink, in one transaction. Each asset must belong to `camera_id` and to no message yet.
+    result<std::int64_t> record_message(std::int64_t camera_id, message_info const& info,
+                                        std::span<const message_part_record> parts,
+                                        std::vector<std::string> const& sinks, std::int64_t now);
 
     /// Makes the failed-transient jobs of `sink` due now (a wake-up trigger fired). Returns how many.
     result<int> make_due(std::string const& sink, std::int64_t now);
@@ -162,6 +180,8 @@ private:
     std::error_code migrate();
     /// Checks with the state table that the job may move to `to`; caller holds the mutex.
     std::error_code check_transition(std::int64_t job_id, job_state to);
+    /// Caller holds the mutex.
+    result<message_info> load_message(std::int64_t id);
 
     sqlite3* db_;
     std::mutex mutex_;

@@ -5,6 +5,7 @@
 #include "ingest/metadata.hpp"
 #include "spool/spool.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace camrelay::pipeline {
@@ -207,21 +208,7 @@ ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera
         sha = *committed;
     }
 
-    asset_info asset;
-    asset.sha256 = sha;
-    asset.size = size;
-    auto exif = ingest::read_exif(final_path.string());
-    asset.capture_time = exif.capture_time.value_or(obj.mtime);
-    asset.camera_key = cam.identity;
-    asset.camera_name = cam.name;
-    asset.manufacturer = cam.manufacturer.empty() ? exif.make : cam.manufacturer;
-    asset.model = cam.model;
-    asset.serial = cam.serial.empty() ? exif.serial : cam.serial;
-    asset.source_kind = cam.source_kind;
-    asset.folder = obj.folder;
-    asset.name = obj.name;
-    asset.mime = obj.mime;
-    asset.spool_path = final_path.string();
+    auto asset = describe(cam, obj, final_path, sha, size);
     auto sinks = routes_for(cam, obj);
     auto id = store_.record_arrival(camera_id, key, asset, sinks, now_seconds());
     if (!id)
@@ -244,16 +231,155 @@ ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera
     return res;
 }
 
-result<std::unique_ptr<ingest::incoming_file>> ingester::begin_receive(
-    std::int64_t, ingest::camera_info const&, ingest::object_ref const&)
+asset_info ingester::describe(ingest::camera_info const& cam, ingest::object_ref const& obj,
+                              std::filesystem::path const& spooled, std::string sha,
+                              std::uint64_t size) const
 {
-    return std::make_error_code(std::errc::operation_not_supported);  // WIP
+    asset_info asset;
+    asset.sha256 = std::move(sha);
+    asset.size = size;
+    auto exif = ingest::read_exif(spooled.string());
+    asset.capture_time = exif.capture_time.value_or(obj.mtime);
+    asset.camera_key = cam.identity;
+    asset.camera_name = cam.name;
+    asset.manufacturer = cam.manufacturer.empty() ? exif.make : cam.manufacturer;
+    asset.model = cam.model;
+    asset.serial = cam.serial.empty() ? exif.serial : cam.serial;
+    asset.source_kind = cam.source_kind;
+    asset.folder = obj.folder;
+    asset.name = obj.name;
+    asset.mime = obj.mime;
+    asset.spool_path = spooled.string();
+    return asset;
 }
 
-result<std::int64_t> ingester::queue_message(std::int64_t, message_info const&,
-                                             std::span<const ingest::message_part>)
+// A file a camera pushes: streamed into the spool as it arrives, recorded as an asset without
+// deliveries on finish() (queue_message adds them), discarded when dropped unfinished.
+class ingester::pushed_file final : public ingest::incoming_file
 {
-    return std::make_error_code(std::errc::operation_not_supported);  // WIP
+public:
+    pushed_file(ingester& owner, std::int64_t camera_id, ingest::camera_info cam,
+                ingest::object_ref obj, std::unique_ptr<spool::writer> w)
+        : owner_(owner), camera_id_(camera_id), cam_(std::move(cam)), obj_(std::move(obj)),
+          writer_(std::move(w))
+    {
+    }
+    ~pushed_file() override
+    {
+        if (writer_)
+            writer_->discard();
+    }
+
+    std::error_code write(std::span<const std::byte> chunk) override
+    {
+        if (!writer_)
+            return std::make_error_code(std::errc::bad_file_descriptor);
+        if (auto ec = writer_->write(chunk))
+            return ec;
+        owner_.stats_.bytes += static_cast<long long>(chunk.size());
+        return {};
+    }
+
+    result<std::int64_t> finish() override
+    {
+        if (!writer_)
+            return std::make_error_code(std::errc::bad_file_descriptor);
+        auto size = writer_->offset();
+        auto path = writer_->final_path();
+        auto sha = writer_->commit();
+        if (!sha)
+        {
+            writer_->discard();
+            writer_.reset();
+            ++owner_.stats_.failed;
+            return sha.error();
+        }
+        writer_.reset();
+        auto asset = owner_.describe(cam_, obj_, path, std::move(*sha), size);
+        ledger::object_key key{obj_.folder, obj_.name, size, obj_.mtime};
+        auto id = owner_.store_.record_arrival(camera_id_, key, asset, {}, now_seconds());
+        if (!id)
+        {
+            std::error_code ignored;
+            std::filesystem::remove(path, ignored);
+            ++owner_.stats_.failed;
+            return id.error();
+        }
+        {
+            std::lock_guard lock(owner_.mutex_);
+            owner_.received_[*id] = path;
+        }
+        ++owner_.stats_.fetched;
+        log::info(log_tag, "camera={} asset={} received {}/{} size={} sha256={}", cam_.identity,
+                  *id, obj_.folder, obj_.name, size, asset.sha256.substr(0, 12));
+        return id;
+    }
+
+private:
+    ingester& owner_;
+    std::int64_t camera_id_;
+    ingest::camera_info cam_;
+    ingest::object_ref obj_;
+    std::unique_ptr<spool::writer> writer_;
+};
+
+result<std::unique_ptr<ingest::incoming_file>> ingester::begin_receive(
+    std::int64_t camera_id, ingest::camera_info const& cam, ingest::object_ref const& obj)
+{
+    auto final_path = spool::path_for(spool_root_, camera_id,
+                                      cam.identity + '\x1f' + key_of(obj).joined(), obj.name);
+    auto w = spool::writer::open(final_path, false);
+    if (!w)
+    {
+        ++stats_.failed;
+        log::error(log_tag, "camera={} cannot write the spool at {}: {}", cam.identity,
+                   final_path.string(), w.error().message());
+        return w.error();
+    }
+    ++stats_.to_fetch;
+    return std::unique_ptr<ingest::incoming_file>(
+        std::make_unique<pushed_file>(*this, camera_id, cam, obj, std::move(*w)));
+}
+
+result<std::int64_t> ingester::queue_message(std::int64_t camera_id, message_info const& info,
+                                             std::span<const ingest::message_part> parts)
+{
+    std::vector<std::string> sinks;
+    for (auto const& [sink, address] : info.recipients)
+        if (std::find(sinks.begin(), sinks.end(), sink) == sinks.end())
+            sinks.push_back(sink);
+    std::vector<ledger::message_part_record> records;
+    records.reserve(parts.size());
+    for (auto const& p : parts)
+        records.push_back({p.asset_id, p.alt_text});
+    auto id = store_.record_message(camera_id, info, records, sinks, now_seconds());
+    if (!id)
+        return id;
+    std::vector<std::pair<std::int64_t, std::filesystem::path>> spooled;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto const& p : parts)
+            if (auto it = received_.find(p.asset_id); it != received_.end())
+            {
+                spooled.emplace_back(it->first, it->second);
+                received_.erase(it);
+            }
+    }
+    if (sinks.empty())
+    {
+        // Nobody is to get these files (every recipient dropped): the spool copies can go now.
+        for (auto const& [asset, path] : spooled)
+        {
+            std::error_code ignored;
+            std::filesystem::remove(path, ignored);
+            store_.mark_spool_removed(asset);
+        }
+    }
+    log::info(log_tag, "message={} kind={} parts={} -> {}", *id, info.kind, parts.size(),
+              sinks.empty() ? std::string("nobody") : fmt::format("{}", fmt::join(sinks, ", ")));
+    if (!sinks.empty() && on_new_jobs_)
+        on_new_jobs_();
+    return id;
 }
 
 void ingester::camera_event(std::int64_t camera_id, std::string const& kind,

@@ -59,6 +59,10 @@ public:
     std::size_t unresolved_failures() const;
 
 private:
+    class pushed_file;
+    asset_info describe(ingest::camera_info const& cam, ingest::object_ref const& obj,
+                        std::filesystem::path const& spooled, std::string sha,
+                        std::uint64_t size) const;
     ingest::fetch_result fetch_once(std::int64_t camera_id, ingest::camera_info const& cam,
                                     ingest::object_ref const& obj, ingest::fetch_fn const& read,
                                     bool can_resume);
@@ -73,6 +77,8 @@ private:
     std::mutex mutex_;
     std::map<std::int64_t, std::unordered_set<std::string>> known_;   // per camera id
     std::map<std::int64_t, ingest::camera_info> cameras_;
+    /// Pushed files recorded but not yet in a message: asset id -> spool path.
+    std::map<std::int64_t, std::filesystem::path> received_;
     mutable std::mutex failures_mutex_;
     std::set<std::string> unresolved_;  // camera id + object key of failed, not yet stored fetches
 };

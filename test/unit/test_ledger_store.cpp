@@ -688,3 +688,97 @@ TEST_F(LedgerStore, DeliveredButSpooledFindsWhatACrashLeftBehind)
 }
 
 } // namespace
+
+// ---- pushed messages (Samsung e-mails and social batches)
+
+TEST_F(LedgerStore, MessageQueuesOneJobPerPartAndSinkAndCarriesItsWords)
+{
+    auto a = arrive("SAM_1.JPG", 30, {});
+    auto b = arrive("SAM_2.JPG", 10, {});
+    message_info m;
+    m.kind = "email";
+    m.sender = "My Cam <cam@example.org>";
+    m.subject = "Holiday";
+    m.body = "Look!";
+    m.text = "Look!";
+    m.user_folder = "ypH9rgUTwVTBcEwItMuV";
+    m.recipients = {{"mail", "a@example.org"}, {"masto", "m@example.org"},
+                    {"mail", "b@example.org"}};
+    std::vector<ledger::message_part_record> parts{{a, "first"}, {b, "second"}};
+    auto id = db->record_message(camera, m, parts, {"mail", "masto"}, 1000);
+    ASSERT_TRUE(id) << id.error().message();
+    EXPECT_EQ(count_in(job_state::pending), 4);
+
+    // A message-delivering sink gets the whole message, in message order (not capture order).
+    auto claimed = db->claim_due("mail", 1, 1000, 0, true);
+    ASSERT_TRUE(claimed);
+    ASSERT_EQ(claimed->size(), 2u);
+    EXPECT_EQ((*claimed)[0].asset.id, a);
+    EXPECT_EQ((*claimed)[1].asset.id, b);
+    EXPECT_EQ((*claimed)[0].asset.message_part, 0);
+    EXPECT_EQ((*claimed)[1].asset.alt_text, "second");
+    auto const& info = (*claimed)[0].asset.message;
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->id, *id);
+    EXPECT_EQ(info->sender, "My Cam <cam@example.org>");
+    EXPECT_EQ(info->subject, "Holiday");
+    EXPECT_EQ(info->user_folder, "ypH9rgUTwVTBcEwItMuV");
+    EXPECT_EQ(info->parts, 2);
+    EXPECT_EQ(info->recipients_for("mail"),
+              (std::vector<std::string>{"a@example.org", "b@example.org"}));
+    EXPECT_EQ((*claimed)[1].asset.message.get(), info.get()); // loaded once per claim
+
+    // Without whole_messages a claim takes jobs one by one, still with the message attached.
+    auto single = db->claim_due("masto", 1, 1000);
+    ASSERT_TRUE(single);
+    ASSERT_EQ(single->size(), 1u);
+    EXPECT_EQ((*single)[0].asset.id, b); // oldest capture first
+    ASSERT_TRUE((*single)[0].asset.message);
+    EXPECT_EQ((*single)[0].asset.message->recipients_for("masto"),
+              std::vector<std::string>{"m@example.org"});
+}
+
+TEST_F(LedgerStore, MessageJobsStayTogetherAcrossRetries)
+{
+    auto a = arrive("SAM_1.JPG", 10, {});
+    auto b = arrive("SAM_2.JPG", 20, {});
+    auto loose = arrive("IMG_9.JPG", 30, {"mail"});
+    message_info m;
+    m.kind = "email";
+    m.recipients = {{"mail", "a@example.org"}};
+    std::vector<ledger::message_part_record> parts{{a, ""}, {b, ""}};
+    ASSERT_TRUE(db->record_message(camera, m, parts, {"mail"}, 1000));
+    auto first = db->claim_due("mail", 10, 1000, 0, true);
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->size(), 2u); // the message only: no loose photo mixed into its e-mail
+    // Different backoffs for the two parts: the earlier one due pulls the other along.
+    ASSERT_FALSE(db->mark_failed((*first)[0].job.id, true, "later", 1100, 1000));
+    ASSERT_FALSE(db->mark_failed((*first)[1].job.id, true, "later", 5000, 1000));
+    auto again = db->claim_due("mail", 10, 1200, 0, true);
+    ASSERT_TRUE(again);
+    // The loose photo (capture 30) is not older than the message's first part (capture 10).
+    ASSERT_EQ(again->size(), 2u);
+    EXPECT_TRUE((*again)[0].asset.message);
+    auto rest = db->claim_due("mail", 10, 1200, 0, true);
+    ASSERT_TRUE(rest);
+    ASSERT_EQ(rest->size(), 1u);
+    EXPECT_EQ((*rest)[0].asset.id, loose);
+    EXPECT_FALSE((*rest)[0].asset.message);
+}
+
+TEST_F(LedgerStore, MessageRefusesForeignOrTakenAssetsAllOrNothing)
+{
+    auto a = arrive("SAM_1.JPG", 10, {});
+    message_info m;
+    m.kind = "social";
+    m.recipients = {{"store", ""}};
+    std::vector<ledger::message_part_record> parts{{a, ""}};
+    ASSERT_TRUE(db->record_message(camera, m, parts, {"store"}, 1000));
+    // The same asset cannot be in two messages; nothing of the second is kept.
+    std::vector<ledger::message_part_record> again{{a, ""}};
+    EXPECT_FALSE(db->record_message(camera, m, again, {"other"}, 1000));
+    std::vector<ledger::message_part_record> unknown{{a + 100, ""}};
+    EXPECT_FALSE(db->record_message(camera, m, unknown, {"store"}, 1000));
+    EXPECT_EQ(count_in(job_state::pending), 1);
+    EXPECT_EQ(pragma_int(db_path, "SELECT COUNT(*) FROM messages"), 1);
+}

@@ -179,6 +179,7 @@ class mastodon_sink final : public sink
         return deliver_batch(std::span<request const>(&req, 1)).front();
     }
     std::size_t batch_limit() const override { return s_.media_per_post; }
+    bool delivers_messages() const override { return true; }
     std::vector<outcome> deliver_batch(std::span<request const> requests) override;
 
   private:

@@ -37,6 +37,10 @@ constexpr config::option_spec shell_options[] = {
      "CAMRELAY_NAME, CAMRELAY_FOLDER, CAMRELAY_SHA256, CAMRELAY_SIZE, CAMRELAY_CAMERA, "
      "CAMRELAY_MODEL, CAMRELAY_SERIAL, CAMRELAY_CAPTURE_TIME, CAMRELAY_SOURCE, CAMRELAY_JOB_ID, "
      "CAMRELAY_ATTEMPT."},
+    {"stdin", config::option_type::string, false, "",
+     "Template written to the command's standard input (placeholders as in `command`, values "
+     "inserted as they are), e.g. a mail text made of {sender} {subject} {body}; empty: "
+     "standard input is /dev/null."},
     {"timeout", config::option_type::integer, false, "300",
      "Seconds before the command is stopped (SIGTERM, then SIGKILL) and the job retried later."},
 };
@@ -44,14 +48,18 @@ constexpr config::option_spec shell_options[] = {
 class shell_sink final : public sink
 {
 public:
-    shell_sink(std::vector<name_template> argv, std::chrono::seconds timeout)
-        : argv_(std::move(argv)), timeout_(timeout)
+    shell_sink(std::string name, std::vector<name_template> argv, name_template input,
+               std::chrono::seconds timeout)
+        : name_(std::move(name)), argv_(std::move(argv)), input_(std::move(input)),
+          timeout_(timeout)
     {
     }
     outcome deliver(request const& req) override;
 
 private:
+    std::string name_;
     std::vector<name_template> argv_;
+    name_template input_;
     std::chrono::seconds timeout_;
 };
 
@@ -92,7 +100,8 @@ outcome shell_sink::deliver(request const& req)
         return outcome::fail(make_error_code(errc::cancelled), "cancelled");
     std::vector<std::string> args;
     for (auto const& t : argv_)
-        args.push_back(t.expand(req.asset, name_template::mode::literal));
+        args.push_back(t.expand(req.asset, name_template::mode::literal, name_));
+    std::string input = input_.expand(req.asset, name_template::mode::literal, name_);
     std::vector<char*> argv;
     for (auto& s : args)
         argv.push_back(s.data());
@@ -106,10 +115,20 @@ outcome shell_sink::deliver(request const& req)
     int err_pipe[2];
     if (::pipe2(err_pipe, O_CLOEXEC) != 0)
         return outcome::fail(make_error_code(errc::destination_unavailable), "pipe failed");
+    int in_pipe[2] = {-1, -1};
+    if (!input.empty() && ::pipe2(in_pipe, O_CLOEXEC) != 0)
+    {
+        ::close(err_pipe[0]);
+        ::close(err_pipe[1]);
+        return outcome::fail(make_error_code(errc::destination_unavailable), "pipe failed");
+    }
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (in_pipe[0] >= 0)
+        posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
+    else
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
     posix_spawnattr_t attr;
@@ -132,8 +151,21 @@ outcome shell_sink::deliver(request const& req)
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     ::close(err_pipe[1]);
+    if (in_pipe[0] >= 0)
+    {
+        ::close(in_pipe[0]);
+        // Written a piece per loop turn: a command that never reads its input cannot block us.
+        ::fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+    }
+    std::size_t input_sent = 0;
+    auto close_input = [&] {
+        if (in_pipe[1] >= 0)
+            ::close(in_pipe[1]);
+        in_pipe[1] = -1;
+    };
     if (rc != 0)
     {
+        close_input();
         ::close(err_pipe[0]);
         return outcome::fail(make_error_code(errc::command_failed),
                              "cannot run '" + args[0] + "': " + std::strerror(rc));
@@ -148,6 +180,14 @@ outcome shell_sink::deliver(request const& req)
     bool exited = false;
     while (!exited)
     {
+        if (in_pipe[1] >= 0)
+        {
+            ssize_t n = ::write(in_pipe[1], input.data() + input_sent, input.size() - input_sent);
+            if (n > 0)
+                input_sent += static_cast<std::size_t>(n);
+            if ((n < 0 && errno != EAGAIN && errno != EINTR) || input_sent == input.size())
+                close_input(); // done, or the command closed its input (EPIPE): fine either way
+        }
         if (pipe_open)
         {
             pollfd p{err_pipe[0], POLLIN, 0};
@@ -188,6 +228,7 @@ outcome shell_sink::deliver(request const& req)
             exited = true;
         }
     }
+    close_input();
     // Drain what is left of stderr (non-blocking: children of the command may keep it open).
     ::fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
     for (char buf[4096];;)
@@ -250,6 +291,12 @@ std::unique_ptr<sink> make_shell_sink(config::sink_settings const& s,
         }
         argv.push_back(std::move(t));
     }
+    name_template input;
+    if (std::string err; !name_template::parse(s.options.string_or("stdin", ""), input, err))
+    {
+        problems.push_back({s.options.line_of("stdin"), where + ": stdin: " + err});
+        ok = false;
+    }
     auto timeout = s.options.integer_or("timeout", 300);
     if (timeout < 1)
     {
@@ -258,7 +305,8 @@ std::unique_ptr<sink> make_shell_sink(config::sink_settings const& s,
     }
     if (!ok)
         return nullptr;
-    return std::make_unique<shell_sink>(std::move(argv), std::chrono::seconds(timeout));
+    return std::make_unique<shell_sink>(s.name, std::move(argv), std::move(input),
+                                        std::chrono::seconds(timeout));
 }
 
 } // namespace

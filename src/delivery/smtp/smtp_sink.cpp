@@ -22,6 +22,7 @@
 
 #include <ctime>
 #include <memory>
+#include <optional>
 
 namespace camrelay::delivery
 {
@@ -37,7 +38,9 @@ constexpr config::option_spec smtp_options[] = {
      "start). No user name or password in the URL."},
     {"from", config::option_type::string, true, "",
      "Sender, \"camera@example.org\" or \"Camera <camera@example.org>\" (MAIL FROM and From:)."},
-    {"to", config::option_type::string_list, true, "", "Recipients (To:)."},
+    {"to", config::option_type::string_list, false, "",
+     "Recipients (To:). Required unless the sink only gets pushed messages (Samsung e-mails), "
+     "which carry their own recipients."},
     {"cc", config::option_type::string_list, false, "", "More recipients, shown in Cc:."},
     {"bcc", config::option_type::string_list, false, "",
      "Hidden recipients: they get the message but appear in no header."},
@@ -69,6 +72,10 @@ constexpr config::option_spec smtp_options[] = {
     {"max_message_bytes", config::option_type::integer, false, "26214400",
      "Largest message to send, as encoded (base64 adds a third). A photo that does not fit "
      "fails permanently; batches are split to fit."},
+    {"sender_as_from", config::option_type::boolean, false, "false",
+     "Pushed messages (Samsung e-mails): write the camera's sender in From: as Samsung's "
+     "service did (the envelope sender stays `from`). Otherwise From: is `from` and the camera's "
+     "sender goes in Reply-To:."},
     curl::connect_timeout_option,
     curl::stall_timeout_option,
 };
@@ -82,6 +89,7 @@ enum class tls_mode
 
 struct smtp_settings
 {
+    std::string name; ///< the sink's name: a pushed message's recipients are per sink
     std::string url;
     std::string server; ///< scheme://host:port, for messages
     bool implicit_tls = false;
@@ -97,6 +105,7 @@ struct smtp_settings
     bool batch = false;
     std::size_t batch_max = 10;
     std::uint64_t max_bytes = 25 * 1024 * 1024;
+    bool sender_as_from = false;
     curl::timeouts timeouts;
 };
 
@@ -135,6 +144,7 @@ class smtp_sink final : public sink
     explicit smtp_sink(smtp_settings s) : s_(std::move(s)) {}
 
     std::size_t batch_limit() const override { return s_.batch ? s_.batch_max : 1; }
+    bool delivers_messages() const override { return true; }
 
     outcome deliver(request const& req) override
     {
@@ -153,7 +163,19 @@ class smtp_sink final : public sink
         std::string body;    ///< rendered and cleaned (CRLF lines)
     };
 
-    outcome send(std::vector<photo const*> const& group, std::stop_token const& stop);
+    /// Who gets one message and what it says: the sink's settings for photos, the pushed
+    /// message's own words and recipients for a Samsung e-mail.
+    struct envelope
+    {
+        smtp::mailbox from;
+        std::optional<smtp::mailbox> reply_to;
+        std::vector<smtp::mailbox> to, cc, bcc;
+        std::string subject; ///< empty: the photos' own
+        std::string body;    ///< empty: the photos' own
+    };
+    result<envelope> envelope_for(asset_info const& first) const;
+    outcome send(std::vector<photo const*> const& group, envelope const& env,
+                 std::stop_token const& stop);
     outcome result_of(CURLcode rc, curl::easy const& e, std::string const& reply) const;
 
     smtp_settings s_;
@@ -193,6 +215,17 @@ std::vector<outcome> smtp_sink::deliver_batch(std::span<request const> requests)
     if (stop.stop_requested())
         return out;
 
+    auto env = envelope_for(requests.front().asset);
+    if (!env)
+        return std::vector<outcome>(
+            requests.size(),
+            outcome::fail(env.error(),
+                          requests.front().asset.message
+                              ? "no valid recipient for [sink." + s_.name + "] in the message"
+                              : "no recipient: [sink." + s_.name +
+                                    "] has no `to` (only pushed messages bring their own)"));
+    bool is_message = requests.front().asset.message != nullptr;
+
     std::vector<photo> photos;
     std::vector<std::size_t> index_of; // photos[k] is requests[index_of[k]]
     std::uint64_t text_bytes = 0;
@@ -220,12 +253,17 @@ std::vector<outcome> smtp_sink::deliver_batch(std::span<request const> requests)
 
     // Everything but the attachments, generously: top headers, and the text part as
     // quoted-printable (at most three bytes per byte, plus soft line breaks).
-    std::uint64_t fixed = 4096 + join_mailboxes(s_.to).size() + join_mailboxes(s_.cc).size() +
+    if (is_message)
+        text_bytes = env->body.size() + env->subject.size();
+    std::uint64_t fixed = 4096 + join_mailboxes(env->to).size() + join_mailboxes(env->cc).size() +
                           3 * text_bytes + text_bytes / 25;
     std::vector<std::uint64_t> sizes;
     for (auto const& p : photos)
         sizes.push_back(p.size);
-    auto plan = smtp::plan_messages(sizes, s_.batch ? s_.batch_max : 1, s_.max_bytes, fixed);
+    // A pushed message is one e-mail with all its files (split only when over max_bytes).
+    auto per_message = is_message ? photos.size() : s_.batch ? s_.batch_max : 1;
+    auto plan = smtp::plan_messages(sizes, std::max<std::size_t>(1, per_message), s_.max_bytes,
+                                    fixed);
 
     for (auto k : plan.too_large)
     {
@@ -244,14 +282,63 @@ std::vector<outcome> smtp_sink::deliver_batch(std::span<request const> requests)
         std::vector<photo const*> members;
         for (auto k : group)
             members.push_back(&photos[k]);
-        auto result = send(members, stop);
+        auto result = send(members, *env, stop);
         for (auto k : group)
             out[index_of[k]] = result;
     }
     return out;
 }
 
-outcome smtp_sink::send(std::vector<photo const*> const& group, std::stop_token const& stop)
+result<smtp_sink::envelope> smtp_sink::envelope_for(asset_info const& first) const
+{
+    envelope env;
+    env.from = s_.from;
+    if (!first.message)
+    {
+        env.to = s_.to;
+        env.cc = s_.cc;
+        env.bcc = s_.bcc;
+        if (env.to.empty() && env.cc.empty() && env.bcc.empty())
+            return make_error_code(errc::bad_destination); // `to` left out of a photo sink
+        return env;
+    }
+    auto const& m = *first.message;
+    // The camera's own words and recipients; cc/bcc of the sink still get a copy.
+    for (auto const& text : m.recipients_for(s_.name))
+    {
+        smtp::mailbox box;
+        std::string error;
+        if (smtp::parse_mailbox(text, box, error))
+            env.to.push_back(std::move(box));
+        else
+            log::warn(log_tag, "message={} recipient '{}' skipped: {}", m.id,
+                      smtp::clean_header_text(text, 100), error);
+    }
+    if (env.to.empty())
+        env.to = s_.to;
+    env.cc = s_.cc;
+    env.bcc = s_.bcc;
+    if (env.to.empty() && env.cc.empty() && env.bcc.empty())
+        return make_error_code(errc::bad_destination);
+    smtp::mailbox sender;
+    std::string error;
+    if (!m.sender.empty() && smtp::parse_mailbox(smtp::clean_header_text(m.sender, 300), sender,
+                                                 error))
+    {
+        if (s_.sender_as_from)
+            env.from = std::move(sender);
+        else
+            env.reply_to = std::move(sender);
+    }
+    env.subject = smtp::clean_header_text(m.subject, 260);
+    env.body = smtp::clean_body_text(m.body);
+    if (env.body.empty())
+        env.body = "\r\n";
+    return env;
+}
+
+outcome smtp_sink::send(std::vector<photo const*> const& group, envelope const& env,
+                        std::stop_token const& stop)
 {
     auto const& first = group.front()->req->asset;
     std::vector<std::pair<std::int64_t, std::string>> ids;
@@ -260,12 +347,16 @@ outcome smtp_sink::send(std::vector<photo const*> const& group, std::stop_token 
     auto domain = s_.from.address.substr(s_.from.address.rfind('@') + 1);
     auto message_id = smtp::message_id(ids, domain);
 
-    std::string subject = group.front()->subject;
-    if (group.size() > 1)
-        subject += " and " + std::to_string(group.size() - 1) + " more";
-    std::string body;
-    for (auto const* p : group)
-        body += p->body + "\r\n";
+    std::string subject = env.subject;
+    std::string body = env.body;
+    if (!first.message)
+    {
+        subject = group.front()->subject;
+        if (group.size() > 1)
+            subject += " and " + std::to_string(group.size() - 1) + " more";
+        for (auto const* p : group)
+            body += p->body + "\r\n";
+    }
 
     // The mime structure must outlive the easy handle's use of it: declared first, freed last.
     mime_ptr mime;
@@ -295,16 +386,19 @@ outcome smtp_sink::send(std::vector<photo const*> const& group, std::stop_token 
     e.set(CURLOPT_HEADERDATA, static_cast<void*>(&reply));
     slist_ptr rcpt;
     bool ok = true;
-    for (auto const* list : {&s_.to, &s_.cc, &s_.bcc})
+    for (auto const* list : {&env.to, &env.cc, &env.bcc})
         for (auto const& m : *list)
             ok = ok && append(rcpt, "<" + m.address + ">");
     e.set(CURLOPT_MAIL_RCPT, rcpt.get());
 
     slist_ptr headers;
-    ok = ok && append(headers, "From: " + smtp::format_mailbox(s_.from));
-    ok = ok && append(headers, "To: " + join_mailboxes(s_.to));
-    if (!s_.cc.empty())
-        ok = ok && append(headers, "Cc: " + join_mailboxes(s_.cc));
+    ok = ok && append(headers, "From: " + smtp::format_mailbox(env.from));
+    if (env.reply_to)
+        ok = ok && append(headers, "Reply-To: " + smtp::format_mailbox(*env.reply_to));
+    if (!env.to.empty())
+        ok = ok && append(headers, "To: " + join_mailboxes(env.to));
+    if (!env.cc.empty())
+        ok = ok && append(headers, "Cc: " + join_mailboxes(env.cc));
     ok = ok && append(headers, "Subject: " + smtp::encode_unstructured(
                                                  smtp::clean_header_text(subject, 260)));
     ok = ok && append(headers, "Date: " + smtp::rfc5322_date(std::time(nullptr)));
@@ -348,7 +442,7 @@ outcome smtp_sink::send(std::vector<photo const*> const& group, std::stop_token 
     {
         if (auto ec = curl::smtp_status_error(e.response_code()))
             return outcome::fail(ec, "server " + s_.server + " answered: " + reply);
-        auto receipt = message_id + " via " + s_.server + " to " + join_mailboxes(s_.to);
+        auto receipt = message_id + " via " + s_.server + " to " + join_mailboxes(env.to);
         if (group.size() > 1)
             receipt += " (" + std::to_string(group.size()) + " photos in one message)";
         log::debug(log_tag, "job={} {} accepted", group.front()->req->job_id, first.name);
@@ -455,6 +549,8 @@ std::unique_ptr<sink> make_smtp_sink(config::sink_settings const& s,
     };
 
     smtp_settings st;
+    st.name = s.name;
+    st.sender_as_from = o.boolean_or("sender_as_from", false);
 
     // url
     st.url = o.string_or("url", "");
@@ -515,8 +611,6 @@ std::unique_ptr<sink> make_smtp_sink(config::sink_settings const& s,
     read_list("to", st.to);
     read_list("cc", st.cc);
     read_list("bcc", st.bcc);
-    if (o.list_or("to", {}).empty())
-        problem("to", "at least one recipient is needed");
 
     // TLS
     auto tls = o.string_or("starttls", "required");
