@@ -1,9 +1,11 @@
 #include "config/loader.hpp"
 
+#include "config/device.hpp"
 #include "core/name_template.hpp"
 
 #include <toml++/toml.h>
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +27,8 @@ constexpr option_spec general_specs[] = {
     {"workers", option_type::integer, false, "4", "Deliveries running at once, all sinks together."},
     {"shutdown_grace", option_type::integer, false, "10",
      "Seconds running deliveries may finish after SIGINT/SIGTERM before they are cancelled."},
+    {"control_socket", option_type::string, false, "DATA_DIR/control.sock",
+     "Unix socket where `camrelay hostapd-event` and `dhcp-event` reach the daemon."},
 };
 
 constexpr option_spec common_sink_specs[] = {
@@ -36,6 +40,29 @@ constexpr option_spec common_sink_specs[] = {
     {"retry_max", option_type::integer, false, "3600", "Cap of the exponential backoff, seconds."},
     {"wake_on", option_type::string, false, "",
      "Name of a trigger whose firing makes this sink's due jobs run at once."},
+    {"device", option_type::string, false, "",
+     "Name of a [device.NAME]: jobs run only while it is present; {device_ip} in url is its address."},
+};
+
+constexpr option_spec device_specs[] = {
+    {"mac", option_type::string, true, "", "The device's MAC address (any case, : - . or none)."},
+    {"ip", option_type::string, false, "", "Fixed IPv4/IPv6 address; else learnt from DHCP events."},
+    {"hostname", option_type::string, false, "",
+     "DHCP host name, matched when the MAC is not (phones with randomised MACs)."},
+    {"role", option_type::string, false, "phone", "phone or camera."},
+    {"probe", option_type::string, false, "",
+     "tcp:PORT: connect to the device's address periodically to tell whether it is present."},
+    {"probe_interval", option_type::integer, false, "10", "Seconds between probes."},
+    {"probe_timeout", option_type::integer, false, "2", "Seconds a probe's connect may take."},
+};
+
+constexpr option_spec hostapd_specs[] = {
+    {"ctrl_dir", option_type::string, false, "/var/run/hostapd",
+     "Folder of hostapd's control sockets (its ctrl_interface)."},
+    {"interfaces", option_type::string_list, true, "",
+     "Wi-Fi interfaces to follow, e.g. [\"wlan0\"]: one socket each in ctrl_dir."},
+    {"ping_interval", option_type::integer, false, "10",
+     "Seconds between PINGs; no PONG (hostapd restarted) makes camrelay attach again."},
 };
 
 constexpr option_spec route_specs[] = {
@@ -193,6 +220,14 @@ std::span<const option_spec> route_options()
 {
     return route_specs;
 }
+std::span<const option_spec> device_options()
+{
+    return device_specs;
+}
+std::span<const option_spec> hostapd_options()
+{
+    return hostapd_specs;
+}
 
 std::string default_data_dir()
 {
@@ -224,6 +259,124 @@ settings make_default_settings(std::string data_dir)
     return s;
 }
 
+namespace {
+
+bool valid_ip(std::string const& text)
+{
+    unsigned char buf[16];
+    return ::inet_pton(AF_INET, text.c_str(), buf) == 1 ||
+           ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+}
+
+void read_devices(reader& r, toml::table const& doc, settings& out)
+{
+    auto const* node = doc.get("device");
+    if (!node)
+        return;
+    auto const* devices = node->as_table();
+    if (!devices)
+    {
+        r.add(line_of(*node), "devices are written [device.NAME]");
+        return;
+    }
+    for (auto const& [name, dnode] : *devices)
+    {
+        std::string where = "[device." + std::string(name.str()) + "]";
+        auto const* t = dnode.as_table();
+        if (!t)
+        {
+            r.add(line_of(dnode), where + " must be a table");
+            continue;
+        }
+        if (!valid_sink_name(name.str()))
+            r.add(line_of(*t), where + ": device names use letters, digits, '_' and '-'");
+        device_settings d;
+        d.name = std::string(name.str());
+        d.line = line_of(*t);
+        auto v = r.read_table(where, *t, device_specs);
+        auto mac_text = v.string_or("mac", "");
+        if (auto mac = normalize_mac(mac_text))
+            d.mac = *mac;
+        else if (v.has("mac"))
+            r.add(v.line_of("mac"), where + ": mac '" + mac_text +
+                                        "' is not a MAC address like aa:bb:cc:dd:ee:ff");
+        d.ip = v.string_or("ip", "");
+        if (v.has("ip") && !valid_ip(d.ip))
+            r.add(v.line_of("ip"), where + ": ip '" + d.ip + "' is not an IPv4 or IPv6 address");
+        d.hostname = v.string_or("hostname", "");
+        d.role = v.string_or("role", d.role);
+        if (d.role != "phone" && d.role != "camera")
+            r.add(v.line_of("role"), where + ": role must be \"phone\" or \"camera\"");
+        auto probe = v.string_or("probe", "");
+        if (!probe.empty())
+        {
+            long port = 0;
+            bool ok = probe.rfind("tcp:", 0) == 0 && probe.size() > 4 && probe.size() <= 9;
+            for (std::size_t i = 4; ok && i < probe.size(); ++i)
+                ok = std::isdigit(static_cast<unsigned char>(probe[i])) != 0;
+            if (ok)
+                port = std::stol(probe.substr(4));
+            if (!ok || port < 1 || port > 65535)
+                r.add(v.line_of("probe"), where + ": probe must be \"tcp:PORT\" (1-65535)");
+            else
+                d.probe_port = static_cast<std::uint16_t>(port);
+        }
+        d.probe_interval = v.integer_or("probe_interval", d.probe_interval);
+        d.probe_timeout = v.integer_or("probe_timeout", d.probe_timeout);
+        if (d.probe_interval < 1 || d.probe_interval > 86400)
+            r.add(v.line_of("probe_interval"), where + ": probe_interval must be 1-86400");
+        if (d.probe_timeout < 1 || d.probe_timeout > 60)
+            r.add(v.line_of("probe_timeout"), where + ": probe_timeout must be 1-60");
+        for (auto const& other : out.devices)
+            if (!d.mac.empty() && other.mac == d.mac)
+                r.add(v.line_of("mac"), where + ": mac " + d.mac + " is also [device." +
+                                            other.name + "]'s");
+        out.devices.push_back(std::move(d));
+    }
+}
+
+void read_triggers(reader& r, toml::table const& doc, settings& out)
+{
+    auto const* node = doc.get("trigger");
+    if (!node)
+        return;
+    auto const* triggers = node->as_table();
+    if (!triggers)
+    {
+        r.add(line_of(*node), "triggers are written [trigger.hostapd]");
+        return;
+    }
+    for (auto const& [name, tnode] : *triggers)
+    {
+        std::string where = "[trigger." + std::string(name.str()) + "]";
+        auto const* t = tnode.as_table();
+        if (name.str() != "hostapd" || !t)
+        {
+            r.add(line_of(tnode), where + ": unknown trigger (known: [trigger.hostapd])");
+            continue;
+        }
+        auto& h = out.hostapd;
+        h.enabled = true;
+        h.line = line_of(*t);
+        auto v = r.read_table(where, *t, hostapd_specs);
+        h.ctrl_dir = v.string_or("ctrl_dir", h.ctrl_dir);
+        h.interfaces = v.list_or("interfaces", {});
+        h.ping_interval = v.integer_or("ping_interval", h.ping_interval);
+        if (h.ctrl_dir.empty() || h.ctrl_dir.front() != '/')
+            r.add(v.line_of("ctrl_dir"), where + ": ctrl_dir must be an absolute path");
+        if (v.has("interfaces") && h.interfaces.empty())
+            r.add(v.line_of("interfaces"), where + ": interfaces must name at least one");
+        for (auto const& i : h.interfaces)
+            if (i.empty() || i.size() > 15 || i == "." || i == ".." ||
+                i.find('/') != std::string::npos)
+                r.add(v.line_of("interfaces"), where + ": '" + i + "' is not an interface name");
+        if (h.ping_interval < 1 || h.ping_interval > 3600)
+            r.add(v.line_of("ping_interval"), where + ": ping_interval must be 1-3600");
+    }
+}
+
+} // namespace
+
 bool load_string(std::string_view text, std::string_view origin, plugin_catalog const& catalog,
                  settings& out, std::vector<problem>& problems)
 {
@@ -245,10 +398,12 @@ bool load_string(std::string_view text, std::string_view origin, plugin_catalog 
     for (auto const& [key, node] : doc)
     {
         auto k = key.str();
-        if (k != "camrelay" && k != "source" && k != "sink" && k != "route")
+        if (k != "camrelay" && k != "source" && k != "sink" && k != "route" && k != "device" &&
+            k != "trigger")
             r.add(static_cast<int>(key.source().begin.line),
                   "unknown top-level key '" + std::string(k) +
-                      "' (known: [camrelay], [[source]], [sink.NAME], [[route]])");
+                      "' (known: [camrelay], [[source]], [sink.NAME], [[route]], [device.NAME], "
+                      "[trigger.hostapd])");
     }
 
     // [camrelay]
@@ -263,6 +418,9 @@ bool load_string(std::string_view text, std::string_view origin, plugin_catalog 
             out.general.spool_keep = v.string_or("spool_keep", out.general.spool_keep);
             out.general.workers = v.integer_or("workers", out.general.workers);
             out.general.shutdown_grace = v.integer_or("shutdown_grace", out.general.shutdown_grace);
+            out.general.control_socket = v.string_or("control_socket", "");
+            if (v.has("control_socket") && out.general.control_socket.empty())
+                r.add(v.line_of("control_socket"), "[camrelay]: control_socket must not be empty");
             static constexpr std::string_view levels[] = {"trace", "debug", "info",
                                                           "warn",  "error", "off"};
             if (std::find(std::begin(levels), std::end(levels), out.general.log_level) ==
@@ -319,6 +477,9 @@ bool load_string(std::string_view text, std::string_view origin, plugin_catalog 
         }
     }
 
+    read_devices(r, doc, out);
+    read_triggers(r, doc, out);
+
     // [sink.NAME]
     std::set<std::string, std::less<>> sink_names;
     if (auto const* node = doc.get("sink"))
@@ -364,6 +525,16 @@ bool load_string(std::string_view text, std::string_view origin, plugin_catalog 
                 sink.retry_min = sink.options.integer_or("retry_min", sink.retry_min);
                 sink.retry_max = sink.options.integer_or("retry_max", sink.retry_max);
                 sink.wake_on = sink.options.string_or("wake_on", "");
+                sink.device = sink.options.string_or("device", "");
+                if (sink.options.has("device") &&
+                    std::none_of(out.devices.begin(), out.devices.end(),
+                                 [&](device_settings const& d) { return d.name == sink.device; }))
+                    r.add(sink.options.line_of("device"), where + ": device '" + sink.device +
+                                                              "' is not defined by a [device." +
+                                                              sink.device + "]");
+                if (uses_device_address(sink) && sink.device.empty())
+                    r.add(sink.options.line_of("url"),
+                          where + ": {device_ip} in url needs device = \"NAME\"");
                 if (sink.concurrency < 1 || sink.concurrency > 32)
                     r.add(sink.options.line_of("concurrency"),
                           where + ": concurrency must be between 1 and 32");

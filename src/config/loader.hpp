@@ -32,6 +32,10 @@ std::span<const option_spec> common_sink_options();
 std::span<const option_spec> general_options();
 /// Keys of a [[route]] table.
 std::span<const option_spec> route_options();
+/// Keys of a [device.NAME] table.
+std::span<const option_spec> device_options();
+/// Keys of the [trigger.hostapd] table.
+std::span<const option_spec> hostapd_options();
 
 /// Parses and checks `text`. Returns false when there is any problem; `problems` then lists
 /// all of them with their lines. `origin` names the file in messages.

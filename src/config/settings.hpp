@@ -17,6 +17,7 @@ struct general_settings
     std::string spool_keep = "until-delivered";  ///< or "always"
     std::int64_t workers = 4;                ///< deliveries running at once, all sinks together
     std::int64_t shutdown_grace = 10;        ///< seconds running deliveries may finish on stop
+    std::string control_socket;  ///< daemon control socket; default DATA_DIR/control.sock
     int line = 0;
 };
 
@@ -38,6 +39,31 @@ struct sink_settings
     std::int64_t retry_min = 10;    ///< seconds before the first retry
     std::int64_t retry_max = 3600;  ///< cap of the exponential backoff, seconds
     std::string wake_on;            ///< trigger name whose firing makes due jobs run at once
+    std::string device;             ///< [device.NAME] whose presence gates this sink; empty: none
+    int line = 0;
+};
+
+/// A device on the router's network (the owner's phone, a Wi-Fi camera), identified by MAC.
+struct device_settings
+{
+    std::string name;
+    std::string mac;       ///< normalised: lower case, colon-separated
+    std::string ip;        ///< fixed address; empty: learnt from DHCP events
+    std::string hostname;  ///< DHCP host name, matched when the MAC is not (randomised MACs)
+    std::string role = "phone";     ///< phone | camera
+    std::uint16_t probe_port = 0;   ///< probe = "tcp:PORT"; 0: no probe
+    std::int64_t probe_interval = 10;  ///< seconds between probes
+    std::int64_t probe_timeout = 2;    ///< seconds a probe's connect may take
+    int line = 0;
+};
+
+/// [trigger.hostapd]: follow stations joining and leaving through hostapd's control interface.
+struct hostapd_settings
+{
+    bool enabled = false;  ///< the table is present
+    std::string ctrl_dir = "/var/run/hostapd";
+    std::vector<std::string> interfaces;
+    std::int64_t ping_interval = 10;  ///< seconds between PINGs (a missing PONG re-attaches)
     int line = 0;
 };
 
@@ -57,7 +83,12 @@ struct settings
     std::vector<source_settings> sources;
     std::vector<sink_settings> sinks;
     std::vector<route_settings> routes;
+    std::vector<device_settings> devices;
+    hostapd_settings hostapd;
 };
+
+/// The daemon's control socket: general.control_socket, else DATA_DIR/control.sock.
+std::string control_socket_path(settings const& s);
 
 /// "/var/lib/camrelay" for root, else $XDG_DATA_HOME/camrelay or ~/.local/share/camrelay.
 std::string default_data_dir();

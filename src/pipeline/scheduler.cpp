@@ -1,5 +1,6 @@
 #include "pipeline/scheduler.hpp"
 
+#include "config/device.hpp"
 #include "core/log.hpp"
 #include "delivery/error.hpp"
 #include "pipeline/ingester.hpp"
@@ -143,6 +144,8 @@ bool scheduler::dispatch_due(std::int64_t now)
     bool any = false;
     for (auto& [name, s] : sinks_)
     {
+        if (!sink_ready(name, s))
+            continue;
         int batch = static_cast<int>(std::max<std::size_t>(1, s.instance.sink->batch_limit()));
         for (;;)
         {
@@ -152,8 +155,10 @@ bool scheduler::dispatch_due(std::int64_t now)
             if (slots <= 0)
                 break;
             // A batching sink takes up to `batch` jobs per worker; others one job per worker.
+            // A sink that delivers messages gets a pushed message (one e-mail, one post) whole.
+            bool whole = s.instance.sink->delivers_messages();
             auto claimed = store_.claim_due(name, batch > 1 ? batch : slots, now,
-                                            one_shot_ ? run_started_ : 0);
+                                            one_shot_ ? run_started_ : 0, whole);
             if (!claimed)
             {
                 log::error(log_tag, "cannot claim jobs for sink {}: {}", name,
@@ -163,7 +168,7 @@ bool scheduler::dispatch_due(std::int64_t now)
             if (claimed->empty())
                 break;
             std::vector<std::vector<ledger::claimed_job>> units;
-            if (batch > 1)
+            if (batch > 1 || (whole && claimed->front().asset.message))
                 units.push_back(std::move(*claimed));
             else
                 for (auto& job : *claimed)
@@ -171,6 +176,7 @@ bool scheduler::dispatch_due(std::int64_t now)
             for (auto& unit : units)
             {
                 auto rj = std::make_unique<running_job>();
+                rj->device = s.instance.settings.device;
                 auto* raw = rj.get();
                 ++s.running;
                 ++running_total_;
@@ -211,7 +217,8 @@ void scheduler::run_jobs(sink_state& s, std::vector<ledger::claimed_job> jobs,
     std::string missing = "the sink returned no outcome for this job";
     try
     {
-        if (s.instance.sink->batch_limit() > 1)
+        // Several jobs: a batch, or a pushed message handed over whole.
+        if (requests.size() > 1 || s.instance.sink->batch_limit() > 1)
             outcomes = s.instance.sink->deliver_batch(requests);
         else
             outcomes.push_back(s.instance.sink->deliver(requests.front()));
@@ -256,7 +263,13 @@ void scheduler::finish(sink_state& s, ledger::claimed_job const& job, delivery::
         return;
     }
     auto cond = delivery::classify(out.error);
-    if (cond == delivery::condition::cancelled)
+    bool device_gone = false;
+    if (cond == delivery::condition::transient && !settings.device.empty())
+    {
+        std::lock_guard lock(mutex_);
+        device_gone = device_absent(settings);  // cut off by the device leaving: not its fault
+    }
+    if (cond == delivery::condition::cancelled || device_gone)
     {
         store_.mark_interrupted(job.job.id, now);
         ++stats_.interrupted;
@@ -330,6 +343,7 @@ void scheduler::loop()
         std::chrono::seconds wait(30);
         if (!one_shot_)
         {
+            names = ungated_sinks();
             lock.unlock();
             auto next = store_.next_due(names);
             lock.lock();
@@ -366,6 +380,109 @@ void scheduler::stop(std::chrono::seconds grace)
     cv_.wait(lock, [&] { return running_total_ == 0; });
     lock.unlock();
     reap();
+}
+
+void scheduler::set_sink_factory(sink_factory f)
+{
+    std::lock_guard lock(mutex_);
+    factory_ = std::move(f);
+}
+
+bool scheduler::device_absent(config::sink_settings const& s)
+{
+    if (s.device.empty())
+        return false;
+    auto it = devices_.find(s.device);
+    return it == devices_.end() || !it->second.present;
+}
+
+std::vector<std::string> scheduler::ungated_sinks()
+{
+    std::vector<std::string> out;
+    for (auto const& [name, s] : sinks_)
+        if (!device_absent(s.instance.settings))
+            out.push_back(name);
+    return out;
+}
+
+bool scheduler::sink_ready(std::string const& name, sink_state& s)
+{
+    auto const& settings = s.instance.settings;
+    if (settings.device.empty())
+        return true;
+    if (device_absent(settings))
+        return false;
+    if (!factory_ || !config::uses_device_address(settings))
+        return true;
+    auto const& gate = devices_[settings.device];
+    if (gate.address.empty())
+        return false;  // present, but no address known yet (no fixed ip, no DHCP event)
+    auto& built = built_for_[name];
+    if (built == gate.generation)
+        return true;
+    if (s.running > 0)
+        return false;  // let the deliveries to the old address end first
+    auto sink = factory_(settings, gate.address);
+    if (!sink)
+    {
+        log::error(log_tag, "sink={} cannot be set up for {} at {}", name, settings.device,
+                   gate.address);
+        built = gate.generation;  // keep the old one; a new address tries again
+        return s.instance.sink != nullptr;
+    }
+    s.instance.sink = std::move(sink);
+    built = gate.generation;
+    log::info(log_tag, "sink={} now delivers to {} at {}", name, settings.device, gate.address);
+    return true;
+}
+
+void scheduler::device_joined(std::string const& device, std::string const& address)
+{
+    bool woke = false;
+    {
+        std::lock_guard lock(mutex_);
+        auto& gate = devices_[device];
+        woke = !gate.present;
+        gate.present = true;
+        if (!address.empty() && address != gate.address)
+        {
+            gate.address = address;
+            ++gate.generation;
+            woke = true;
+        }
+    }
+    if (!woke)
+        return;
+    int due = 0;
+    for (auto const& [name, s] : sinks_)
+        if (s.instance.settings.device == device)
+            if (auto n = store_.make_due(name, now_seconds()); n)
+                due += *n;
+    log::info(log_tag, "device={} present{}{}: {} retry-waiting job(s) made due", device,
+              address.empty() ? "" : " at ", address, due);
+    wake(device);  // sinks with wake_on = the device's name; notifies the loop
+}
+
+void scheduler::device_left(std::string const& device)
+{
+    int cancelled = 0;
+    {
+        std::lock_guard lock(mutex_);
+        auto& gate = devices_[device];
+        if (!gate.present)
+            return;
+        gate.present = false;
+        for (auto& j : jobs_)
+            if (j->device == device && !j->done)
+            {
+                j->stop.request_stop();
+                ++cancelled;
+            }
+        notified_ = true;
+    }
+    cv_.notify_all();
+    log::info(log_tag, "device={} gone: its sinks wait; {} running delivery(ies) cancelled", device,
+              cancelled);
 }
 
 } // namespace camrelay::pipeline

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -60,6 +61,19 @@ public:
     /// A trigger fired: sinks with wake_on == name get their failed jobs due now.
     void wake(std::string const& trigger);
 
+    /// Device presence ([device.NAME]): jobs of a sink with `device` run only while that device
+    /// is present. A join (or a new address while present) makes the sink's waiting jobs due at
+    /// once and fires the trigger named like the device (`wake_on`); `address` (may be empty:
+    /// unknown) replaces {device_ip} in the sink's url through the sink factory.
+    void device_joined(std::string const& device, std::string const& address);
+    /// The device left: its sinks stop claiming, and their running deliveries are cancelled
+    /// (back to pending, the attempt not counted).
+    void device_left(std::string const& device);
+    /// Rebuilds a sink for a device's address; used for sinks whose url holds {device_ip}.
+    using sink_factory = std::function<std::unique_ptr<delivery::sink>(
+        config::sink_settings const&, std::string const& address)>;
+    void set_sink_factory(sink_factory f);
+
     /// Stops claiming; running deliveries get `grace` to finish, then are cancelled (back to
     /// pending, attempt not counted). Joins every thread.
     void stop(std::chrono::seconds grace);
@@ -77,6 +91,7 @@ private:
         std::stop_source stop;
         std::jthread thread;
         std::atomic<bool> done{false};
+        std::string device;  ///< the sink's device: cancelled when it leaves
     };
     struct sink_state
     {
@@ -96,6 +111,19 @@ private:
     void run_jobs(sink_state& s, std::vector<ledger::claimed_job> jobs, std::stop_token stop);
     void finish(sink_state& s, ledger::claimed_job const& job, delivery::outcome const& out);
     void reap();
+    struct device_gate
+    {
+        bool present = false;
+        std::string address;
+        std::uint64_t generation = 0;  ///< bumped on every new address
+    };
+    /// Caller holds mutex_. False while the sink's device is absent (or its address unknown,
+    /// or the sink is still busy with the old address); rebuilds the sink for a new address.
+    bool sink_ready(std::string const& name, sink_state& s);
+    /// Caller holds mutex_. Sinks whose jobs may run now as far as devices go.
+    std::vector<std::string> ungated_sinks();
+    /// Caller holds mutex_. True when the sink depends on a device that is absent.
+    bool device_absent(config::sink_settings const& s);
 
     ledger::store& store_;
     std::map<std::string, sink_state> sinks_;
@@ -112,6 +140,9 @@ private:
     std::vector<std::unique_ptr<running_job>> jobs_;
     std::jthread thread_;
     delivery_stats stats_;
+    std::map<std::string, device_gate> devices_;
+    std::map<std::string, std::uint64_t> built_for_;  ///< sink -> address generation it serves
+    sink_factory factory_;
 };
 
 } // namespace camrelay::pipeline
