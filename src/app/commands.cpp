@@ -179,6 +179,13 @@ int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
     log::info(log_tag, "camrelay {} running: data={} sources={} sinks={}", CAMRELAY_VERSION,
               rt->settings.general.data_dir, rt->sources.size(), rt->settings.sinks.size());
     rt->deliveries->start();
+    auto presence = start_presence(*rt, error);
+    if (!presence)
+    {
+        std::cerr << "camrelay: " << error << "\n";
+        rt->deliveries->stop(std::chrono::seconds(0));
+        return 2;
+    }
     std::vector<std::jthread> threads;
     for (auto& src : rt->sources)
         threads.emplace_back([p = src.get()](std::stop_token st) { p->run(st); });
@@ -189,6 +196,7 @@ int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
     for (auto& t : threads)
         t.request_stop();
     threads.clear();  // joins
+    presence.reset();
     rt->deliveries->stop(std::chrono::seconds(rt->settings.general.shutdown_grace));
     rt->store->add_event("stopped", "daemon stopped by signal " + std::to_string(sig),
                          pipeline::now_seconds());

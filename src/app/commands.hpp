@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ int cmd_login_mastodon(std::string const& url, std::string const& secret_file,
                        std::string const& code, std::string const& ca_file);
 /// `camrelay trust sftp://HOST:PORT`: shows the host key, asks, appends it to known_hosts.
 int cmd_trust(std::string const& url, std::string const& known_hosts, bool yes);
+/// `camrelay samsung hosts [IP]`: the /etc/hosts and dnsmasq lines Samsung cameras need.
+int cmd_samsung_hosts(std::string const& ip);
 
 struct sim_options
 {
@@ -40,6 +43,26 @@ struct sim_options
     bool refuse = false;
     std::string log_level;
 };
+/// `camrelay hostapd-event IFACE EVENT MAC [...]` (hostapd_cli -a): forwards a station's
+/// join/leave to the running daemon; other events are ignored. 0 ok, 1 no daemon, 2 bad input.
+int cmd_hostapd_event(common_options const& o, std::string const& socket,
+                      std::vector<std::string> const& args);
+/// `camrelay dhcp-event add|old|del MAC IP [HOSTNAME]` (dnsmasq --dhcp-script); init, tftp and
+/// arp-* are accepted and ignored.
+int cmd_dhcp_event(common_options const& o, std::string const& socket,
+                   std::vector<std::string> const& args);
+
+/// Device presence inside `camrelay run` (cmd_router.cpp): control socket, hostapd monitor,
+/// probes, wired to the scheduler and the ledger. Destroying the handle stops them.
+struct runtime;
+struct presence_services;
+struct presence_services_deleter
+{
+    void operator()(presence_services* p) const;
+};
+using presence_handle = std::unique_ptr<presence_services, presence_services_deleter>;
+presence_handle start_presence(runtime& rt, std::string& error);
+
 /// `camrelay sim ptpip|fuji --dir PHOTOS`: serves a folder as a Wi-Fi camera until SIGINT/SIGTERM.
 int cmd_sim(sim_options const& o);
 

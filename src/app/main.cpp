@@ -106,6 +106,34 @@ int main(int argc, char** argv)
                       "~/.ssh/known_hosts)");
     trust->add_flag("-y,--yes", trust_yes, "Do not ask for confirmation");
 
+    std::vector<std::string> hostapd_args, dhcp_args;
+    std::string event_socket;
+    auto* hostapd_event = cli.add_subcommand(
+        "hostapd-event", "Tell the running daemon a Wi-Fi station joined or left (the "
+                         "hostapd_cli -a action-script convention: IFACE EVENT MAC)");
+    add_common(hostapd_event);
+    hostapd_event->add_option("--socket", event_socket,
+                              "The daemon's control socket (default: $CAMRELAY_SOCKET, else the "
+                              "config's control_socket, else DATA_DIR/control.sock)");
+    hostapd_event->add_option("ARGS", hostapd_args, "IFACE EVENT MAC [...]")->required();
+    auto* dhcp_event = cli.add_subcommand(
+        "dhcp-event", "Tell the running daemon about a DHCP lease (the dnsmasq --dhcp-script "
+                      "convention: add|old|del MAC IP [HOSTNAME]; init and tftp are ignored)");
+    add_common(dhcp_event);
+    dhcp_event->add_option("--socket", event_socket, "The daemon's control socket");
+    dhcp_event->add_option("ARGS", dhcp_args, "ACTION MAC IP [HOSTNAME]")->required();
+
+    std::string samsung_ip;
+    auto* samsung = cli.add_subcommand("samsung", "Helpers for Samsung cameras (SNS e-mail and "
+                                                  "social uploads)");
+    samsung->require_subcommand(1);
+    auto* samsung_hosts = samsung->add_subcommand(
+        "hosts", "Print the /etc/hosts and dnsmasq lines that send each Samsung camera family to "
+                 "camrelay");
+    samsung_hosts->add_option("IP", samsung_ip,
+                              "Address the cameras reach camrelay at (default: this machine's "
+                              "first non-loopback IPv4 address, marked as a guess)");
+
     sim_options sim_opts;
     auto* sim = cli.add_subcommand("sim", "Simulate a Wi-Fi camera serving a folder's files over "
                                           "PTP/IP or Fuji's protocol, for testing clients; runs "
@@ -162,5 +190,11 @@ int main(int argc, char** argv)
         return cmd_trust(trust_url, trust_known_hosts, trust_yes);
     if (*sim)
         return cmd_sim(sim_opts);
+    if (*samsung_hosts)
+        return cmd_samsung_hosts(samsung_ip);
+    if (*hostapd_event)
+        return cmd_hostapd_event(common, event_socket, hostapd_args);
+    if (*dhcp_event)
+        return cmd_dhcp_event(common, event_socket, dhcp_args);
     return 2;
 }

@@ -1,5 +1,6 @@
 #include "app/runtime.hpp"
 
+#include "config/device.hpp"
 #include "core/fs.hpp"
 #include "delivery/sink.hpp"
 
@@ -48,6 +49,19 @@ public:
 
 } // namespace
 
+config::sink_settings for_checking(config::sink_settings const& sink, config::settings const& all)
+{
+    if (!config::uses_device_address(sink))
+        return sink;
+    // The real address comes with the device (its fixed ip, else a DHCP event); until then a
+    // name that never resolves stands in, so the URL can be checked.
+    std::string address = "device-ip.invalid";
+    for (auto const& d : all.devices)
+        if (d.name == sink.device && !d.ip.empty())
+            address = d.ip;
+    return config::with_device_address(sink, address);
+}
+
 bool load_settings(std::string const& path, config::settings& out,
                    std::vector<config::problem>& problems)
 {
@@ -56,11 +70,16 @@ bool load_settings(std::string const& path, config::settings& out,
         out = config::make_default_settings();
     else
         config::load_file(path, make_catalog(), out, problems);
+    // Sources that translate another program's configuration add their sinks and options
+    // before anything is built, so the checks below see them.
+    for (std::size_t i = 0; i < out.sources.size(); ++i)
+        if (auto const* d = ingest::find_source_type(out.sources[i].type); d && d->expand)
+            d->expand(out.sources[i], out, problems);
     // Let every plugin check its own options (templates, enums, ranges), also when the loader
     // found problems: `config check` lists every problem of the file at once.
     for (auto const& s : out.sinks)
         if (auto const* d = delivery::find_sink_type(s.type))
-            d->make(s, problems);
+            d->make(for_checking(s, out), problems);
     null_handler nothing;
     for (auto const& s : out.sources)
         if (auto const* d = ingest::find_source_type(s.type))
@@ -142,7 +161,7 @@ std::unique_ptr<runtime> make_runtime(config::settings settings, std::string& er
             error = "unknown sink type " + ss.type;
             return nullptr;
         }
-        auto sink = d->make(ss, problems);
+        auto sink = d->make(for_checking(ss, s), problems);
         if (!sink)
             break;
         sinks.push_back({ss, std::move(sink)});

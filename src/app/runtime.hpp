@@ -58,4 +58,8 @@ std::unique_ptr<runtime> make_runtime(config::settings settings, std::string& er
 
 std::string ledger_path(config::settings const& s);
 
+/// The sink's settings as they can be built now: {device_ip} in its url replaced by the
+/// device's fixed ip, or by a name that never resolves until the device's address is known.
+config::sink_settings for_checking(config::sink_settings const& sink, config::settings const& all);
+
 } // namespace camrelay::app

@@ -13,6 +13,7 @@ extern source_descriptor const usb_source_descriptor;
 extern source_descriptor const ptpip_source_descriptor;
 extern source_descriptor const fuji_source_descriptor;
 #endif
+extern source_descriptor const samsung_source_descriptor;
 
 namespace {
 
@@ -27,6 +28,7 @@ std::vector<source_descriptor> const& descriptors()
         v.push_back(ptpip_source_descriptor);
         v.push_back(fuji_source_descriptor);
 #endif
+        v.push_back(samsung_source_descriptor);
         return v;
     }();
     return all;

@@ -128,6 +128,12 @@ struct source_descriptor
     std::span<const config::option_spec> options;
     std::unique_ptr<source> (*make)(config::source_settings const& settings, object_handler& out,
                                     std::vector<config::problem>& problems);
+    /// Optional, run by load_settings before any sink or source is built: a source that reads
+    /// another program's configuration (samsung compat_config) adds its sinks to `all` and fills
+    /// the options of `self` (an element of all.sources; must not add sources). Problems carry
+    /// lines of the camrelay config.
+    void (*expand)(config::source_settings& self, config::settings& all,
+                   std::vector<config::problem>& problems) = nullptr;
 };
 
 /// Every source type this build has (explicit table in registry.cpp).
