@@ -2,9 +2,11 @@
 # Samsung SNS e-mail upload throughput: CAMERAS simulated cameras (default 8) each send MAILS
 # e-mails (default 4) of 3 x 6 MiB photos at once, shaped like an NX300's request
 # (bench/samsung_load.py), to `camrelay run` with a samsung source whose recipient goes to a
-# `store:` folder sink. Reports requests/s, MB/s, p50/p99 latency and camrelay's peak RSS
-# (VmHWM), next to the same client against nginx (client_max_body_size 0, body read and
-# discarded, 200) on the same machine: the anchor for raw HTTP upload throughput.
+# `store:` folder sink, and again with `drop` (received and spooled durably, no delivery).
+# Reports requests/s, MB/s, p50/p99 latency and camrelay's peak RSS (VmHWM), next to the same
+# client against nginx on the same machine (client_max_body_size 0, every body read into its temp
+# files, no fsync, then 200): the anchor for raw HTTP upload throughput. camrelay answers a camera
+# only after its photos are fsynced into the spool and recorded in the ledger.
 # Usage: bench/samsung.sh [CAMERAS] [MAILS]     (CAMRELAY_BIN selects the binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,26 +82,30 @@ wait_port "$nport"
 anchor=$(load "$nport" anchor)
 kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true
 
-# --- camrelay ------------------------------------------------------------------------------------
-cport=$(free_port)
-mkdir -p "$work/data" "$work/out"
-cat >"$work/camrelay.toml" <<EOF
+# --- camrelay: MODE store (recipient -> folder sink) or drop (received, spooled, released) ------
+run_camrelay() {
+    local mode=$1 dir="$work/$1" port
+    port=$(free_port)
+    mkdir -p "$dir/data" "$dir/out"
+    local action="store:files"
+    [ "$mode" = drop ] && action="drop"
+    cat >"$dir/camrelay.toml" <<EOF
 [camrelay]
-data_dir = "$work/data"
+data_dir = "$dir/data"
 log_level = "warn"
 
 [[source]]
 type = "samsung"
-listen = "127.0.0.1:$cport"
+listen = "127.0.0.1:$port"
 senders = ["Camera@samsungcamera.com"]
 secret = "bench-secret"
-actions = ["store@bench.example = store:files"]
+actions = ["store@bench.example = $action"]
 email_default = "drop"
 max_body_bytes = 1073741824
 
 [sink.files]
 type = "folder"
-path = "$work/out/{camera}/{name}"
+path = "$dir/out/{camera}/{name}"
 concurrency = 4
 
 # Routes only steer pulled photos; Samsung messages go where their actions say.
@@ -107,28 +113,41 @@ concurrency = 4
 source = ["samsung"]
 to = ["files"]
 EOF
-"$bin" config check "$work/camrelay.toml" >/dev/null
-(exec "$bin" run -c "$work/camrelay.toml" >"$work/camrelay.log" 2>&1) &
-pids+=($!)
-camrelay_pid=$!
-wait_port "$cport"
-result=$(load "$cport" camrelay)
-hwm=$(awk '/VmHWM/ {print $2}' "/proc/$camrelay_pid/status")
-delivered=$(find "$work/out" -type f -name 'SAM_*.JPG' | wc -l)
+    "$bin" config check "$dir/camrelay.toml" >/dev/null
+    (exec "$bin" run -c "$dir/camrelay.toml" >"$dir/camrelay.log" 2>&1) &
+    local pid=$!
+    pids+=($pid)
+    wait_port "$port"
+    local result hwm delivered
+    result=$(load "$port" "camrelay-$mode")
+    hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    delivered=$(find "$dir/out" -type f -name 'SAM_*.JPG' | wc -l)
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+    echo "$result $hwm $delivered"
+}
+store=$(run_camrelay store)
+drop=$(run_camrelay drop)
 
-python3 - "$anchor" "$result" "$hwm" "$delivered" "$cameras" "$mails" <<'EOF'
+python3 - "$anchor" "$store" "$drop" "$cameras" "$mails" <<'EOF'
 import json, sys
-a, c = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-hwm, delivered, cameras, mails = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+anchor, store, drop, cameras, mails = sys.argv[1:6]
+a = json.loads(anchor)
+runs = [("nginx", a, None, None)]
+for name, text in (("camrelay store", store), ("camrelay drop", drop)):
+    js, hwm, delivered = text.rsplit(" ", 2)
+    runs.append((name, json.loads(js), int(hwm), int(delivered)))
 print("samsung e-mail upload: %s cameras x %s mails x 3 x 6 MiB photos, loopback" % (cameras, mails))
-print("%-10s %6s %8s %8s %8s %8s" % ("", "ok", "req/s", "MB/s", "p50 s", "p99 s"))
-for name, r in (("nginx", a), ("camrelay", c)):
-    print("%-10s %3d/%-3d %8.2f %8.1f %8.3f %8.3f" % (name, r["ok"], r["requests"], r["req_per_s"],
-                                                  r["mb_per_s"], r["p50_s"], r["p99_s"]))
+print("%-15s %7s %8s %8s %8s %8s %8s  %s" % ("", "ok", "req/s", "MB/s", "p50 s", "p99 s",
+                                           "x nginx", "peak RSS"))
+for name, r, hwm, delivered in runs:
+    ratio = r["mb_per_s"] / a["mb_per_s"] if a["mb_per_s"] else 0
+    print("%-15s %3d/%-3d %8.2f %8.1f %8.3f %8.3f %8.2f  %s" % (
+        name, r["ok"], r["requests"], r["req_per_s"], r["mb_per_s"], r["p50_s"], r["p99_s"],
+        ratio, "" if hwm is None else "%.1f MiB" % (hwm / 1024)))
     if r["errors"]:
         print("  errors:", r["errors"])
-if a["mb_per_s"]:
-    print("camrelay/nginx throughput: %.2f" % (c["mb_per_s"] / a["mb_per_s"]))
-print("camrelay peak RSS (VmHWM): %.1f MiB; photos in the folder sink when the load ended: %d"
-      % (hwm / 1024, delivered))
+    if name.endswith("store"):
+        print("  photos in the folder sink when the load ended: %d of %d"
+              % (delivered, r["ok"] * 3))
 EOF

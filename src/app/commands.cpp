@@ -195,6 +195,7 @@ int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
               sig, rt->settings.general.shutdown_grace);
     for (auto& t : threads)
         t.request_stop();
+    rt->deliveries->cancel_streams();
     threads.clear();  // joins
     presence.reset();
     rt->deliveries->stop(std::chrono::seconds(rt->settings.general.shutdown_grace));

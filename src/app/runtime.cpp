@@ -8,13 +8,19 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace camrelay::app {
 
 config::plugin_catalog make_catalog()
 {
     config::plugin_catalog c;
     for (auto const& d : ingest::registry())
+    {
         c.sources.emplace(std::string(d.type), d.options);
+        if (d.names_its_sinks)
+            c.sources_naming_sinks.emplace(d.type);
+    }
     for (auto const& d : delivery::registry())
         c.sinks.emplace(std::string(d.type), d.options);
     return c;
@@ -77,9 +83,29 @@ bool load_settings(std::string const& path, config::settings& out,
             d->expand(out.sources[i], out, problems);
     // Let every plugin check its own options (templates, enums, ranges), also when the loader
     // found problems: `config check` lists every problem of the file at once.
+    bool streaming = out.general.spool == "none";
     for (auto const& s : out.sinks)
         if (auto const* d = delivery::find_sink_type(s.type))
-            d->make(for_checking(s, out), problems);
+        {
+            auto built = d->make(for_checking(s, out), problems);
+            if (!streaming || !built || built->can_stream())
+                continue;
+            // Streaming mode delivers only through sinks that can read the camera's stream.
+            for (auto const& r : out.routes)
+                if (std::find(r.to.begin(), r.to.end(), s.name) != r.to.end())
+                {
+                    problems.push_back(
+                        {r.line, "[[route]]: sink " + s.name + " (type " + s.type +
+                                     ") cannot stream, which spool = \"none\" needs; use a "
+                                     "folder, sftp or scp sink, or spool = \"disk\""});
+                    break;
+                }
+        }
+    if (streaming)
+        for (auto const& s : out.sources)
+            if (s.type == "samsung")  // cameras that push files: they are spooled, then sent
+                problems.push_back({s.line, "[[source]] samsung needs the spool: spool = "
+                                            "\"none\" cannot receive pushed files"});
     null_handler nothing;
     for (auto const& s : out.sources)
         if (auto const* d = ingest::find_source_type(s.type))
@@ -174,6 +200,9 @@ std::unique_ptr<runtime> make_runtime(config::settings settings, std::string& er
     rt->ingest = std::make_unique<pipeline::ingester>(*rt->store, *rt->routes,
                                                       s.general.data_dir + "/spool",
                                                       [sched] { sched->notify(); });
+    if (s.general.spool == "none")
+        rt->ingest->set_streaming(
+            [sched](std::string const& sink) { return sched->lease_stream(sink); });
     for (auto const& src : s.sources)
     {
         auto const* d = ingest::find_source_type(src.type);

@@ -24,6 +24,9 @@ constexpr option_spec general_specs[] = {
     {"log_level", option_type::string, false, "info", "trace, debug, info, warn, error or off."},
     {"spool_keep", option_type::string, false, "until-delivered",
      "until-delivered: remove a spooled file once every delivery of it is verified; always: keep it."},
+    {"spool", option_type::string, false, "disk",
+     "disk: photos are spooled, then delivered from the spool; none: no spool copy, each photo is "
+     "streamed from the camera to its sinks while they are reachable."},
     {"workers", option_type::integer, false, "4", "Deliveries running at once, all sinks together."},
     {"shutdown_grace", option_type::integer, false, "10",
      "Seconds running deliveries may finish after SIGINT/SIGTERM before they are cancelled."},
@@ -416,6 +419,9 @@ bool load_string(std::string_view text, std::string_view origin, plugin_catalog 
             out.general.data_dir = v.string_or("data_dir", "");
             out.general.log_level = v.string_or("log_level", out.general.log_level);
             out.general.spool_keep = v.string_or("spool_keep", out.general.spool_keep);
+            out.general.spool = v.string_or("spool", out.general.spool);
+            if (out.general.spool != "disk" && out.general.spool != "none")
+                r.add(v.line_of("spool"), "[camrelay]: spool must be \"disk\" or \"none\"");
             out.general.workers = v.integer_or("workers", out.general.workers);
             out.general.shutdown_grace = v.integer_or("shutdown_grace", out.general.shutdown_grace);
             out.general.control_socket = v.string_or("control_socket", "");
@@ -592,7 +598,12 @@ bool load_string(std::string_view text, std::string_view origin, plugin_catalog 
         if (out.routes.empty())
             out.routes = defaults.routes;
     }
-    if (!out.sinks.empty() && out.routes.empty() && problems.empty())
+    bool sources_name_sinks =
+        !out.sources.empty() &&
+        std::all_of(out.sources.begin(), out.sources.end(), [&](source_settings const& s) {
+            return catalog.sources_naming_sinks.count(s.type) > 0;
+        });
+    if (!out.sinks.empty() && out.routes.empty() && problems.empty() && !sources_name_sinks)
         problems.push_back({0, "no [[route]]: nothing would be delivered (add [[route]] to = [\"" +
                                    out.sinks.front().name + "\"])"});
     return problems.empty();

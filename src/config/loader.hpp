@@ -5,6 +5,7 @@
 #include "config/settings.hpp"
 
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@ struct plugin_catalog
 {
     std::map<std::string, std::span<const option_spec>, std::less<>> sources;
     std::map<std::string, std::span<const option_spec>, std::less<>> sinks;
+    /// Source types whose options name their sinks (no [[route]] needed for them).
+    std::set<std::string, std::less<>> sources_naming_sinks;
 };
 
 /// Options every sink table accepts besides its own (retry and concurrency policy).

@@ -15,6 +15,7 @@ struct general_settings
     std::string data_dir;                    ///< ledger and spool; default: default_data_dir()
     std::string log_level = "info";
     std::string spool_keep = "until-delivered";  ///< or "always"
+    std::string spool = "disk";              ///< or "none": stream camera -> sink, no spool copy
     std::int64_t workers = 4;                ///< deliveries running at once, all sinks together
     std::int64_t shutdown_grace = 10;        ///< seconds running deliveries may finish on stop
     std::string control_socket;  ///< daemon control socket; default DATA_DIR/control.sock

@@ -7,6 +7,8 @@
 #include "config/loader.hpp"
 #include "config/settings.hpp"
 #include "core/asset.hpp"
+#include "delivery/content_reader.hpp"
+#include "delivery/error.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -23,7 +25,7 @@ struct request
 {
     std::int64_t job_id = 0;
     int attempt = 1;           ///< 1 for the first try
-    asset_info const& asset;   ///< content is at asset.spool_path
+    asset_info const& asset;   ///< content is at asset.spool_path (not in deliver_stream)
     std::stop_token stop;
 };
 
@@ -56,6 +58,23 @@ public:
     /// social batch) into one delivery: the scheduler then hands every job of a message to one
     /// deliver_batch() call, whatever batch_limit() says.
     virtual bool delivers_messages() const { return false; }
+
+    /// Streaming mode (spool = "none"): true when deliver_stream() works for this sink's
+    /// settings. Checked at startup: a route to a sink that cannot stream is refused.
+    virtual bool can_stream() const { return false; }
+
+    /// Delivers content read from `in` (the camera, through a bounded buffer) instead of a
+    /// spooled file: `req.asset` has the size the camera listed, an empty spool_path, and no
+    /// sha256 (in.sha256_hex() has it once read() returned 0). No resume: a retry starts over.
+    /// A read error (the camera failed, the delivery was stopped) fails the delivery; what was
+    /// written stays at a temporary name only. Same idempotence as deliver().
+    virtual outcome deliver_stream(request const& req, content_reader& in)
+    {
+        (void)req;
+        (void)in;
+        return outcome::fail(make_error_code(errc::bad_destination),
+                             "this sink cannot deliver in streaming mode");
+    }
 
     /// Delivers several jobs together; returns one outcome per request, in order. The default
     /// delivers them one by one. Runs on one worker and counts once against `concurrency`.

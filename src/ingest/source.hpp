@@ -54,6 +54,8 @@ enum class fetch_status
     stored,      ///< new asset recorded and queued for delivery
     known,       ///< the ledger already had it; nothing moved
     failed,      ///< transfer or storage failed; a .part may be kept for resume
+    deferred,    ///< not taken now, not a failure (streaming mode: a destination is away or a
+                 ///< stream was cut by its leaving); the next scan offers it again
 };
 
 struct fetch_result
@@ -134,6 +136,9 @@ struct source_descriptor
     /// lines of the camrelay config.
     void (*expand)(config::source_settings& self, config::settings& all,
                    std::vector<config::problem>& problems) = nullptr;
+    /// True when the source's own options name the sinks of what it receives (samsung's
+    /// `actions`): a configuration with only such sources needs no [[route]].
+    bool names_its_sinks = false;
 };
 
 /// Every source type this build has (explicit table in registry.cpp).

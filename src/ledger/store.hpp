@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -113,6 +114,14 @@ public:
     result<std::int64_t> record_arrival(std::int64_t camera_id, object_key const& key,
                                         asset_info& asset, std::vector<std::string> const& sinks,
                                         std::int64_t now);
+
+    /// Streaming mode (spool = "none"): records an object that was streamed straight from the
+    /// camera to its sinks as an asset with no spool copy (spool_path empty, spool_state
+    /// 'removed') and one job per (sink, receipt) already delivered, in one transaction.
+    /// Idempotent on the object key like record_arrival. Fills `asset.id` and `asset.seq`.
+    result<std::int64_t> record_streamed(
+        std::int64_t camera_id, object_key const& key, asset_info& asset,
+        std::vector<std::pair<std::string, std::string>> const& receipts, std::int64_t now);
 
     /// Jobs left `running` by a crash or kill go back to `pending`. Returns how many.
     result<int> requeue_running(std::int64_t now);

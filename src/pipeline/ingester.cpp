@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace camrelay::pipeline {
 
@@ -96,7 +97,10 @@ ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info
                                      ingest::object_ref const& obj, ingest::fetch_fn const& read,
                                      bool can_resume)
 {
-    auto res = fetch_once(camera_id, cam, obj, read, can_resume);
+    auto res = stream_gate_ ? fetch_stream(camera_id, cam, obj, read)
+                            : fetch_once(camera_id, cam, obj, read, can_resume);
+    if (res.status == ingest::fetch_status::deferred)
+        return res;
     auto id = std::to_string(camera_id) + '\x1f' + key_of(obj).joined();
     std::lock_guard lock(failures_mutex_);
     if (res.status == ingest::fetch_status::failed)
@@ -231,6 +235,146 @@ ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera
     return res;
 }
 
+void ingester::set_streaming(stream_gate gate, std::size_t buffer_capacity)
+{
+    stream_gate_ = std::move(gate);
+    stream_capacity_ = buffer_capacity;
+}
+
+ingest::fetch_result ingester::fetch_stream(std::int64_t camera_id, ingest::camera_info const& cam,
+                                            ingest::object_ref const& obj,
+                                            ingest::fetch_fn const& read)
+{
+    ingest::fetch_result res;
+    auto key = key_of(obj);
+    auto joined = key.joined();
+    auto sinks = routes_for(cam, obj);
+    std::vector<std::unique_ptr<stream_lease>> leases;
+    for (auto const& name : sinks)
+    {
+        auto l = stream_gate_(name);
+        if (!l)
+        {
+            // Not a failure: the next scan (or the phone's return) offers it again.
+            res.status = ingest::fetch_status::deferred;
+            res.error = "sink " + name + " cannot take a stream now";
+            log::debug(log_tag, "camera={} file={}/{} waits: {}", cam.identity, obj.folder,
+                       obj.name, res.error);
+            return res;
+        }
+        leases.push_back(std::move(l));
+    }
+
+    // What is known before a byte moves; no EXIF (it would need the content first).
+    asset_info asset;
+    asset.size = obj.size;
+    asset.capture_time = obj.mtime;
+    asset.camera_key = cam.identity;
+    asset.camera_name = cam.name;
+    asset.manufacturer = cam.manufacturer;
+    asset.model = cam.model;
+    asset.serial = cam.serial;
+    asset.source_kind = cam.source_kind;
+    asset.folder = obj.folder;
+    asset.name = obj.name;
+    asset.mime = obj.mime;
+    // Stable per object: a sink's temp name, which a cut transfer's next attempt reuses.
+    auto stream_id = static_cast<std::int64_t>(std::stoull(
+        sha256::hex_of(cam.identity + '\x1f' + joined).substr(0, 12), nullptr, 16));
+
+    std::vector<std::pair<std::string, std::string>> receipts;
+    std::string sha;
+    std::uint64_t size = 0;
+    for (std::size_t i = 0; i < leases.size(); ++i)
+    {
+        auto& lease = *leases[i];
+        auto stop = lease.stop();
+        stream_buffer buf(stream_capacity_, stop);
+        delivery::request req{stream_id, 1, asset, stop};
+        auto out = delivery::outcome::ok({});
+        std::jthread consumer([&] {
+            try
+            {
+                out = lease.sink().deliver_stream(req, buf);
+            }
+            catch (std::exception const& e)
+            {
+                out = delivery::outcome::fail(
+                    delivery::make_error_code(delivery::errc::destination_unavailable),
+                    std::string("sink threw: ") + e.what());
+            }
+            buf.close();
+        });
+        auto ec = read(0, [&](std::span<const std::byte> chunk) -> std::error_code {
+            if (auto e = buf.write(chunk))
+                return e;
+            stats_.bytes += static_cast<long long>(chunk.size());
+            return {};
+        });
+        if (!ec && obj.size > 0 && buf.written() != obj.size)
+            ec = std::make_error_code(std::errc::io_error);
+        buf.finish(ec);
+        consumer.join();
+        res.bytes += buf.written();
+        auto hw = buf.high_water();
+        for (auto prev = stream_high_water_.load();
+             hw > prev && !stream_high_water_.compare_exchange_weak(prev, hw);)
+        {
+        }
+        lease.report(out);
+        if (stop.stop_requested())
+        {
+            res.status = ingest::fetch_status::deferred;
+            res.error = obj.folder + "/" + obj.name + ": stream to " + sinks[i] + " stopped";
+            log::info(log_tag, "camera={} file={}/{} stream to {} stopped after {} bytes; nothing "
+                      "recorded, it is pulled again later",
+                      cam.identity, obj.folder, obj.name, sinks[i], buf.written());
+            return res;
+        }
+        if (ec && ec != std::errc::broken_pipe)
+            res.error = obj.folder + "/" + obj.name + ": " + ec.message() + " after " +
+                        std::to_string(buf.written()) + " of " + std::to_string(obj.size) +
+                        " bytes";
+        else if (!out)
+            res.error = obj.folder + "/" + obj.name + " to " + sinks[i] + ": " +
+                        (out.message.empty() ? out.error.message() : out.message);
+        else if (ec)
+            res.error = obj.folder + "/" + obj.name + " to " + sinks[i] +
+                        ": the sink stopped reading";
+        if (!res.error.empty())
+        {
+            ++stats_.failed;
+            store_.add_event("fetch-failed", cam.name + " " + res.error + " (streaming)",
+                             now_seconds(), camera_id);
+            return res;
+        }
+        receipts.emplace_back(sinks[i], out.message);
+        sha = buf.sha256_hex();
+        size = buf.written();
+    }
+    asset.sha256 = sha;
+    asset.size = size;
+    auto id = store_.record_streamed(camera_id, key, asset, receipts, now_seconds());
+    if (!id)
+    {
+        // Delivered but not recorded: the next scan streams it again, and the sinks find the
+        // same content already there.
+        res.error = "ledger error recording " + obj.name + ": " + id.error().message();
+        ++stats_.failed;
+        return res;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        known_[camera_id].insert(joined);
+    }
+    ++stats_.fetched;
+    res.status = ingest::fetch_status::stored;
+    log::info(log_tag, "camera={} asset={} file={}/{} size={} sha256={} streamed -> {} sink(s)",
+              cam.identity, asset.id, obj.folder, obj.name, size, sha.substr(0, 12),
+              receipts.size());
+    return res;
+}
+
 asset_info ingester::describe(ingest::camera_info const& cam, ingest::object_ref const& obj,
                               std::filesystem::path const& spooled, std::string sha,
                               std::uint64_t size) const
@@ -326,6 +470,13 @@ private:
 result<std::unique_ptr<ingest::incoming_file>> ingester::begin_receive(
     std::int64_t camera_id, ingest::camera_info const& cam, ingest::object_ref const& obj)
 {
+    if (stream_gate_)
+    {
+        ++stats_.failed;
+        log::error(log_tag, "camera={} pushes files, which need the spool (spool = \"none\")",
+                   cam.identity);
+        return std::make_error_code(std::errc::operation_not_supported);
+    }
     auto final_path = spool::path_for(spool_root_, camera_id,
                                       cam.identity + '\x1f' + key_of(obj).joined(), obj.name);
     auto w = spool::writer::open(final_path, false);

@@ -5,6 +5,7 @@
 #include "ingest/source.hpp"
 #include "ledger/store.hpp"
 #include "pipeline/router.hpp"
+#include "pipeline/stream_buffer.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -53,6 +54,17 @@ public:
 
     ingest_stats const& stats() const { return stats_; }
 
+    /// Streaming mode (spool = "none"): fetch() no longer writes the spool. An object whose
+    /// routed sinks all give a lease is read from the camera through a bounded buffer of
+    /// `buffer_capacity` bytes into each sink in turn (the camera is read once per sink), and
+    /// recorded with its deliveries done once every sink succeeded; otherwise nothing is
+    /// recorded and the object stays new (fetch_status::deferred when a sink was away or the
+    /// stream was cut, failed when the camera or a sink failed). Pushed files are refused.
+    void set_streaming(stream_gate gate,
+                       std::size_t buffer_capacity = stream_buffer::default_capacity);
+    /// Streaming mode: the most bytes a stream buffer held at once, over all streams so far.
+    std::size_t stream_high_water() const { return stream_high_water_.load(); }
+
     /// Objects whose last fetch in this process failed. A transfer that broke and then completed
     /// after a reconnect (a resumed download) is not among them: `stats().failed` counts broken
     /// transfers, this counts what is still missing.
@@ -66,6 +78,9 @@ private:
     ingest::fetch_result fetch_once(std::int64_t camera_id, ingest::camera_info const& cam,
                                     ingest::object_ref const& obj, ingest::fetch_fn const& read,
                                     bool can_resume);
+    ingest::fetch_result fetch_stream(std::int64_t camera_id, ingest::camera_info const& cam,
+                                      ingest::object_ref const& obj,
+                                      ingest::fetch_fn const& read);
     std::vector<std::string> routes_for(ingest::camera_info const& cam,
                                         ingest::object_ref const& obj) const;
 
@@ -81,6 +96,9 @@ private:
     std::map<std::int64_t, std::filesystem::path> received_;
     mutable std::mutex failures_mutex_;
     std::set<std::string> unresolved_;  // camera id + object key of failed, not yet stored fetches
+    stream_gate stream_gate_;           // set: streaming mode
+    std::size_t stream_capacity_ = stream_buffer::default_capacity;
+    std::atomic<std::size_t> stream_high_water_{0};
 };
 
 /// Seconds since 1970, the ledger's clock.

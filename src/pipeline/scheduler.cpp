@@ -366,6 +366,8 @@ void scheduler::stop(std::chrono::seconds grace)
         if (stopping_ && !thread_.joinable() && jobs_.empty())
             return;
         stopping_ = true;
+        for (auto* st : streams_)
+            st->stop.request_stop();  // a cut stream records nothing: pulled again next time
     }
     cv_.notify_all();
     if (thread_.joinable())
@@ -436,11 +438,84 @@ bool scheduler::sink_ready(std::string const& name, sink_state& s)
     return true;
 }
 
+class scheduler::lease final : public stream_lease
+{
+public:
+    lease(scheduler& owner, sink_state& s, std::string device) : owner_(owner), s_(s)
+    {
+        entry_.device = std::move(device);
+    }
+    ~lease() override
+    {
+        {
+            std::lock_guard lock(owner_.mutex_);
+            --s_.running;
+            std::erase(owner_.streams_, &entry_);
+            owner_.notified_ = true;
+        }
+        owner_.cv_.notify_all();
+    }
+    delivery::sink& sink() override { return *s_.instance.sink; }
+    std::stop_token stop() const override { return entry_.stop.get_token(); }
+    void report(delivery::outcome const& out) override
+    {
+        std::lock_guard lock(owner_.mutex_);
+        if (out)
+        {
+            s_.stream_failures = 0;
+            s_.stream_not_before = 0;
+            return;
+        }
+        if (delivery::classify(out.error) == delivery::condition::cancelled ||
+            entry_.stop.stop_requested())
+            return;
+        auto const& settings = s_.instance.settings;
+        ++s_.stream_failures;
+        s_.stream_not_before =
+            now_seconds() + backoff(s_.stream_failures, settings.retry_min, settings.retry_max,
+                                    jitter_factor());
+    }
+    stream_entry& entry() { return entry_; }
+
+private:
+    scheduler& owner_;
+    sink_state& s_;
+    stream_entry entry_;
+};
+
+void scheduler::cancel_streams()
+{
+    std::lock_guard lock(mutex_);
+    streams_closed_ = true;
+    for (auto* st : streams_)
+        st->stop.request_stop();
+}
+
+std::unique_ptr<stream_lease> scheduler::lease_stream(std::string const& name)
+{
+    std::lock_guard lock(mutex_);
+    if (stopping_ || streams_closed_)
+        return nullptr;
+    auto it = sinks_.find(name);
+    if (it == sinks_.end())
+        return nullptr;
+    auto& s = it->second;
+    if (!sink_ready(name, s) || !s.instance.sink || s.stream_not_before > now_seconds())
+        return nullptr;
+    auto l = std::make_unique<lease>(*this, s, s.instance.settings.device);
+    ++s.running;
+    streams_.push_back(&l->entry());
+    return l;
+}
+
 void scheduler::device_joined(std::string const& device, std::string const& address)
 {
     bool woke = false;
     {
         std::lock_guard lock(mutex_);
+        for (auto& [name, s] : sinks_)
+            if (s.instance.settings.device == device)
+                s.stream_not_before = 0;  // back: a stream may try at once
         auto& gate = devices_[device];
         woke = !gate.present;
         gate.present = true;
@@ -476,6 +551,12 @@ void scheduler::device_left(std::string const& device)
             if (j->device == device && !j->done)
             {
                 j->stop.request_stop();
+                ++cancelled;
+            }
+        for (auto* st : streams_)
+            if (st->device == device)
+            {
+                st->stop.request_stop();
                 ++cancelled;
             }
         notified_ = true;

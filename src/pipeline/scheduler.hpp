@@ -9,6 +9,7 @@
 #include "config/settings.hpp"
 #include "delivery/sink.hpp"
 #include "ledger/store.hpp"
+#include "pipeline/stream_buffer.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -69,6 +70,15 @@ public:
     /// The device left: its sinks stop claiming, and their running deliveries are cancelled
     /// (back to pending, the attempt not counted).
     void device_left(std::string const& device);
+    /// Streaming mode (spool = "none"): a lease to deliver one photo to `sink` now, outside the
+    /// job queue; null while the sink's device is absent, while it backs off after a failed
+    /// stream (retry_min..retry_max; a join of its device ends that), or once stopping.
+    /// device_left() and stop() cancel the lease's stop token.
+    std::unique_ptr<stream_lease> lease_stream(std::string const& sink);
+    /// Shutdown, before the camera threads are joined: cuts every stream in flight (nothing is
+    /// recorded for a cut stream) and hands out no new lease, so a stalled sink cannot hold a
+    /// camera thread until its stall timeout.
+    void cancel_streams();
     /// Rebuilds a sink for a device's address; used for sinks whose url holds {device_ip}.
     using sink_factory = std::function<std::unique_ptr<delivery::sink>(
         config::sink_settings const&, std::string const& address)>;
@@ -97,6 +107,14 @@ private:
     {
         sink_instance instance;
         int running = 0;
+        int stream_failures = 0;          ///< streaming mode: failed streams in a row
+        std::int64_t stream_not_before = 0;
+    };
+    class lease;
+    struct stream_entry
+    {
+        std::string device;
+        std::stop_source stop;
     };
 
     /// Startup: requeues jobs a crash left running and removes spool copies whose deliveries
@@ -138,6 +156,8 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     std::vector<std::unique_ptr<running_job>> jobs_;
+    std::vector<stream_entry*> streams_;  ///< leases out, for cancellation
+    bool streams_closed_ = false;         ///< cancel_streams() was called
     std::jthread thread_;
     delivery_stats stats_;
     std::map<std::string, device_gate> devices_;

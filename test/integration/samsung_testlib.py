@@ -174,10 +174,7 @@ retry_min = 1
 type = "shell"
 command = ["/bin/sh", "-c", "echo \\"$1 $2\\" >> {self.shell_log}", "log", "{{recipient}}", "{{name}}"]
 
-# Samsung messages go where `actions` say; routes are for pulled photos (the loader wants one).
-[[route]]
-source = ["usb"]
-to = ["files"]
+# No [[route]]: Samsung messages go where `actions` say.
 """)
         self.d = self.daemon(["-c", cfg])
         t.wait_for(self.listening, 20, what="the samsung listener")

@@ -45,7 +45,6 @@ class SamsungCompat(unittest.TestCase):
         # samsung-mastodon, samsung-mastodon-pub, samsung-shell-log, and the embedded default
         # folder sink the loader gives a file that names none.
         self.assertRegex(r.stdout, r"\b8 sink\(s\)")
-        self.assertNotIn("STDIN", r.stderr)  # this file has none: no warning
         secrets = os.path.join(self.dir, "data", "samsung-compat")
         self.assertEqual(stat.S_IMODE(os.stat(secrets).st_mode), 0o700)
         for name in ("samsung-mastodon.json", "samsung-mastodon-pub.json"):
@@ -53,6 +52,21 @@ class SamsungCompat(unittest.TestCase):
             self.assertEqual(stat.S_IMODE(st.st_mode), 0o600, name)
         with open(os.path.join(secrets, "samsung-mastodon-pub.json"), encoding="utf-8") as f:
             self.assertIn("literal-token-not-real", f.read())
+
+    def test_native_config_needs_no_route_but_real_sink_names(self):
+        base = ('[camrelay]\ndata_dir = "%s"\n\n[sink.files]\ntype = "folder"\n'
+                'path = "%s/{user_folder}/{name}"\n\n[[source]]\ntype = "samsung"\n'
+                'listen = "127.0.0.1:0"\nsenders = ["a@b"]\nsecret = "s"\n'
+                % (os.path.join(self.dir, "data"), os.path.join(self.dir, "out")))
+        good = self.write("good.toml", base + 'actions = ["picasa = store:files"]\n')
+        r = self.check(good)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        bad = self.write("bad.toml", base + 'actions = ["picasa = store:fiels"]\n'
+                                           'email_default = "mail:smtp"\n')
+        r = self.check(bad)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("actions: no sink named 'fiels'", r.stderr)
+        self.assertIn("email_default: no sink named 'smtp'", r.stderr)
 
     def test_native_keys_win_and_problems_name_both_files(self):
         compat = self.write("config.toml",
@@ -77,9 +91,10 @@ class SamsungCompat(unittest.TestCase):
             os.chmod(os.path.join(self.dir, name), 0o644)
         compat = os.path.join(self.dir, "config.toml")
         r = self.check(self.main_config(compat))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr.count("mastodon.secret is accessible by group or others"), 1)
         self.assertIn("holds MAIL_PASSWORD or a Mastodon TOKEN and is readable or writable by "
                       "group or others (mode 0644); run chmod 600 " + compat, r.stderr)
-        self.assertIn("STDIN is not supported by camrelay's shell sink", r.stderr)
         self.assertIn("SECRET is the reference's sample value", r.stderr)
         with open(os.path.join(self.dir, "data", "samsung-compat", "samsung-mail.password")) as f:
             self.assertEqual(f.read(), "CHANGEME\n")

@@ -102,7 +102,10 @@ TEST(samsung_compat, reference_sample_config)
     EXPECT_EQ(mail->options.string_or("password_file", ""), "/secrets/samsung-mail.password");
     EXPECT_EQ(mail->options.string_or("subject", ""), "{subject}");
     EXPECT_EQ(mail->options.string_or("body", ""), "{body}");
-    EXPECT_FALSE(mail->options.has("from")); // From: the camera's sender, as the reference
+    // From: the camera's sender, as the reference; the envelope: the first SENDERS address
+    // (MAIL_USERNAME 'CHANGEME' is no address).
+    EXPECT_TRUE(mail->options.boolean_or("sender_as_from", false));
+    EXPECT_EQ(mail->options.string_or("from", ""), "Camera@samsungcamera.com");
 
     auto const* store = sink(t, "samsung-store");
     ASSERT_NE(store, nullptr);
@@ -145,8 +148,10 @@ TEST(samsung_compat, reference_sample_config)
                                      "{recipient}", "{path}"};
     EXPECT_EQ(shell->options.list_or("command", {}), argv);
     EXPECT_EQ(log->options.list_or("command", {}), argv); // inherited from [SHELL]
+    EXPECT_EQ(log->options.string_or("stdin", ""),
+              "From: {sender}\nTo: {recipient}\nSubject: {subject}\n\n{path}\n\n{body}\n.");
+    EXPECT_FALSE(shell->options.has("stdin")); // [SHELL.log]'s STDIN stays with the instance
 
-    EXPECT_TRUE(has_warning(t, "STDIN is not supported"));
     EXPECT_TRUE(has_warning(t, "SECRET is the reference's sample value"));
     EXPECT_TRUE(has_warning(t, "mastodon.secret is accessible by group or others (mode 0644)"));
     EXPECT_TRUE(has_warning(t, "holds MAIL_PASSWORD or a Mastodon TOKEN"));
@@ -230,9 +235,10 @@ TEST(samsung_compat, token_file_and_base_url_must_agree)
 {
     temp_dir tmp;
     tmp.write("tok", "abc\nhttps://one.example/\n", 0600);
-    auto path = tmp.write("config.toml", "UPLOAD_FOLDER = \"/x\"\nSENDERS = []\nSECRET = \"s\"\n"
-                                         "[MASTODON]\nTOKEN = \"./tok\"\n"
-                                         "BASE_URL = \"https://two.example\"\n");
+    auto path =
+        tmp.write("config.toml", "UPLOAD_FOLDER = \"/x\"\nSENDERS = ['a@b']\nSECRET = \"s\"\n"
+                                 "[MASTODON]\nTOKEN = \"./tok\"\n"
+                                 "BASE_URL = \"https://two.example\"\n");
     sam::compat_translation t;
     std::vector<camrelay::config::problem> problems;
     EXPECT_FALSE(sam::read_compat_config(path, "/s", t, problems));
@@ -244,7 +250,8 @@ TEST(samsung_compat, token_file_and_base_url_must_agree)
 TEST(samsung_compat, braces_in_postscript_and_folder_are_escaped)
 {
     temp_dir tmp;
-    auto path = tmp.write("config.toml", "UPLOAD_FOLDER = \"/up{x}\"\nSENDERS = ['a']\n"
+    auto path = tmp.write("config.toml", "UPLOAD_FOLDER = \"/up{x}\"\nSENDERS = ['a@b']\n"
+                                         "MAIL_DEFAULT_SENDER = \"Relay <relay@example>\"\n"
                                          "SECRET = \"s\"\nMAIL_USE_SSL = true\n"
                                          "MAIL_SERVER = \"mail.example\"\nMAIL_PORT = 465\n"
                                          "[MASTODON]\nTOKEN = \"t\"\n"
@@ -258,7 +265,20 @@ TEST(samsung_compat, braces_in_postscript_and_folder_are_escaped)
     EXPECT_EQ(sink(t, "samsung-store")->options.string_or("path", ""),
               "/up{{x}}/{user_folder}/{name}");
     EXPECT_EQ(sink(t, "samsung-mail")->options.string_or("url", ""), "smtps://mail.example:465");
+    EXPECT_EQ(sink(t, "samsung-mail")->options.string_or("from", ""), "Relay <relay@example>");
     EXPECT_FALSE(sink(t, "samsung-mail")->options.has("starttls"));
+}
+
+TEST(samsung_compat, mail_needs_an_envelope_sender)
+{
+    temp_dir tmp;
+    auto path = tmp.write("config.toml", "UPLOAD_FOLDER = \"/x\"\nSENDERS = ['f']\nSECRET = \"s\"\n"
+                                         "MAIL_USERNAME = \"user\"\nMAIL_PASSWORD = \"pw\"\n");
+    sam::compat_translation t;
+    std::vector<camrelay::config::problem> problems;
+    EXPECT_FALSE(sam::read_compat_config(path, "/s", t, problems));
+    ASSERT_EQ(problems.size(), 1u) << joined(problems);
+    EXPECT_NE(problems[0].message.find("give MAIL_DEFAULT_SENDER"), std::string::npos);
 }
 
 TEST(samsung_compat, shell_templates)
@@ -328,7 +348,7 @@ TEST(samsung_compat, expand_adds_sinks_writes_secrets_and_native_keys_win)
 TEST(samsung_compat, expand_reports_with_both_files)
 {
     temp_dir tmp;
-    auto path = tmp.write("config.toml", "SENDERS = ['a']\nSECRET = 's'\n[ACTIONS]\nx = 1\n");
+    auto path = tmp.write("config.toml", "SENDERS = ['a@b']\nSECRET = 's'\n[ACTIONS]\nx = 1\n");
     camrelay::config::settings all;
     all.general.data_dir = (tmp.path / "data").string();
     camrelay::config::source_settings src;

@@ -108,6 +108,7 @@ void easy::reset()
     if (upload_fd_ >= 0)
         ::close(upload_fd_);
     upload_fd_ = -1;
+    upload_reader_ = nullptr;
     body_.clear();
     body_limit_ = 0;
 }
@@ -156,6 +157,20 @@ bool easy::upload_from(std::string const& path, std::uint64_t offset)
     return true;
 }
 
+void easy::upload_stream(content_reader& in, std::uint64_t size)
+{
+    if (upload_fd_ >= 0)
+        ::close(upload_fd_);
+    upload_fd_ = -1;
+    upload_reader_ = &in;
+    upload_base_ = 0;
+    curl_easy_setopt(handle_, CURLOPT_READFUNCTION, &easy::on_read);
+    curl_easy_setopt(handle_, CURLOPT_READDATA, this);
+    curl_easy_setopt(handle_, CURLOPT_SEEKFUNCTION, static_cast<curl_seek_callback>(nullptr));
+    curl_easy_setopt(handle_, CURLOPT_SEEKDATA, static_cast<void*>(nullptr));
+    curl_easy_setopt(handle_, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+}
+
 int easy::on_seek(void* self, curl_off_t offset, int origin)
 {
     auto* e = static_cast<easy*>(self);
@@ -170,6 +185,11 @@ size_t easy::on_read(char* buffer, size_t size, size_t n, void* self)
     auto* e = static_cast<easy*>(self);
     if (e->stop_.stop_requested())
         return CURL_READFUNC_ABORT;
+    if (e->upload_reader_)
+    {
+        auto got = e->upload_reader_->read(std::as_writable_bytes(std::span(buffer, size * n)));
+        return got ? *got : CURL_READFUNC_ABORT;
+    }
     for (;;)
     {
         ssize_t got = ::read(e->upload_fd_, buffer, size * n);

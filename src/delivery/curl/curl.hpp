@@ -93,6 +93,11 @@ public:
     /// skipped bytes as well).
     bool upload_from(std::string const& path, std::uint64_t offset = 0);
 
+    /// Streaming mode: uploads what `in` yields (`size` bytes, as the camera listed them) as the
+    /// request body. Not seekable: no resume, no rewind. A read error aborts the transfer
+    /// (CURLE_ABORTED_BY_CALLBACK). `in` must outlive perform().
+    void upload_stream(content_reader& in, std::uint64_t size);
+
     /// Keeps at most `limit` bytes of the response body (for JSON replies and error pages).
     void capture_body(std::size_t limit = 1024 * 1024);
     std::string const& body() const { return body_; }
@@ -112,6 +117,7 @@ private:
     CURL* handle_ = nullptr;
     std::stop_token stop_;
     int upload_fd_ = -1;
+    content_reader* upload_reader_ = nullptr;
     std::uint64_t upload_base_ = 0;  // the file offset that is stream position 0
     std::string body_;
     std::size_t body_limit_ = 0;

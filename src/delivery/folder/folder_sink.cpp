@@ -49,20 +49,31 @@ enum class collision_policy
 class folder_sink final : public sink
 {
 public:
-    folder_sink(name_template path, collision_policy policy, bool verify)
-        : path_(std::move(path)), root_(path_.fixed_prefix_dir()), policy_(policy), verify_(verify)
+    folder_sink(name_template path, collision_policy policy, bool verify, bool names_by_content)
+        : path_(std::move(path)), root_(path_.fixed_prefix_dir()), policy_(policy), verify_(verify),
+          names_by_content_(names_by_content)
     {
     }
 
     outcome deliver(request const& req) override;
+    /// Streaming needs the final name before the content is known: not with {sha256} in it.
+    bool can_stream() const override { return !names_by_content_; }
+    outcome deliver_stream(request const& req, content_reader& in) override;
 
 private:
     outcome copy_to_temp(request const& req, std::filesystem::path const& temp);
+    outcome stream_to_temp(request const& req, content_reader& in,
+                           std::filesystem::path const& temp);
+    /// Moves the verified temp file to `target` (or a free numbered name, per the collision
+    /// policy); an identical file already there counts as delivered.
+    outcome place(request const& req, asset_info const& a, std::filesystem::path const& temp,
+                  std::filesystem::path const& target);
 
     name_template path_;
     std::filesystem::path root_;
     collision_policy policy_;
     bool verify_;
+    bool names_by_content_;
 };
 
 outcome errno_failure(int e, std::string const& what)
@@ -191,7 +202,92 @@ outcome folder_sink::deliver(request const& req)
                              "the copy written to " + temp.string() +
                                  " does not match the original's size and SHA-256");
     }
+    return place(req, a, temp, target);
+}
 
+outcome folder_sink::stream_to_temp(request const& req, content_reader& in,
+                                    std::filesystem::path const& temp)
+{
+    int out = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0)
+        return errno_failure(errno, "cannot create " + temp.string());
+    std::vector<std::byte> buf(256 * 1024);
+    std::uint64_t total = 0;
+    outcome result = outcome::ok({});
+    for (;;)
+    {
+        if (req.stop.stop_requested())
+        {
+            result = outcome::fail(make_error_code(errc::cancelled), "cancelled");
+            break;
+        }
+        auto n = in.read(buf);
+        if (!n)
+        {
+            result = outcome::fail(req.stop.stop_requested() ? make_error_code(errc::cancelled)
+                                                             : make_error_code(errc::source_missing),
+                                   "reading from the camera: " + n.error().message());
+            break;
+        }
+        if (*n == 0)
+            break;
+        if (int e = fault::check("folder.write"))
+        {
+            result = errno_failure(e, "writing " + temp.string());
+            break;
+        }
+        if (auto ec = fs::write_all(out, std::span(buf.data(), *n)))
+        {
+            result = errno_failure(ec.value(), "writing " + temp.string());
+            break;
+        }
+        total += *n;
+    }
+    if (result && req.asset.size > 0 && total != req.asset.size)
+        result = outcome::fail(make_error_code(errc::verify_failed),
+                               "the camera sent " + std::to_string(total) + " bytes, not " +
+                                   std::to_string(req.asset.size));
+    if (result && ::fsync(out) != 0)
+        result = errno_failure(errno, "fsync " + temp.string());
+    if (::close(out) != 0 && result)
+        result = errno_failure(errno, "closing " + temp.string());
+    return result;
+}
+
+outcome folder_sink::deliver_stream(request const& req, content_reader& in)
+{
+    std::filesystem::path target = path_.expand(req.asset, name_template::mode::path);
+    if (!fs::is_within(root_, target) || target.filename().empty())
+        return outcome::fail(make_error_code(errc::bad_destination),
+                             "path '" + target.string() + "' leaves the folder " + root_.string());
+    auto dir = target.parent_path();
+    if (auto ec = fs::make_dirs_durable(dir))
+        return errno_failure(ec.value(), "cannot create folder " + dir.string());
+    auto temp = dir / (".camrelay-job" + std::to_string(req.job_id) + ".tmp");
+    auto written = stream_to_temp(req, in, temp);
+    if (!written)
+    {
+        ::unlink(temp.c_str());
+        return written;
+    }
+    // The content is complete: from here on it is an ordinary delivery of a known file.
+    asset_info a = req.asset;
+    a.sha256 = in.sha256_hex();
+    a.size = static_cast<std::uint64_t>(fs::file_size_or_minus_one(temp));
+    if (verify_ && !same_content(temp, a))
+    {
+        ::unlink(temp.c_str());
+        return outcome::fail(make_error_code(errc::verify_failed),
+                             "the copy written to " + temp.string() +
+                                 " does not match the camera's size and SHA-256");
+    }
+    return place(req, a, temp, target);
+}
+
+outcome folder_sink::place(request const& req, asset_info const& a,
+                           std::filesystem::path const& temp, std::filesystem::path const& target)
+{
+    auto dir = target.parent_path();
     // Pick the final name. RENAME_NOREPLACE makes the check and the rename one step, so two
     // workers delivering different files to the same name cannot overwrite each other.
     for (int n = 0; n < 10000; ++n)
@@ -287,7 +383,9 @@ std::unique_ptr<sink> make_folder_sink(config::sink_settings const& s,
     }
     if (!ok)
         return nullptr;
-    return std::make_unique<folder_sink>(std::move(path), policy, s.options.boolean_or("verify", true));
+    bool by_content = text.find("{sha256") != std::string::npos;
+    return std::make_unique<folder_sink>(std::move(path), policy, s.options.boolean_or("verify", true),
+                                         by_content);
 }
 
 } // namespace

@@ -119,6 +119,8 @@ class ssh_sink final : public sink
     explicit ssh_sink(ssh_config c) : c_(std::move(c)) {}
 
     outcome deliver(request const& req) override;
+    bool can_stream() const override { return true; }
+    outcome deliver_stream(request const& req, content_reader& in) override;
 
   private:
     struct session
@@ -144,11 +146,28 @@ class ssh_sink final : public sink
     /// Runs SFTP quote commands, then stats `stat_path`; same results as remote_size().
     CURLcode quote_then_stat(session& s, std::vector<std::string> const& commands,
                              std::string const& stat_path, long long& size);
+    /// Uploads the spooled file from `offset`, or what `in` yields (streaming mode) when given.
     CURLcode upload(session& s, request const& req, std::string const& path, std::uint64_t offset,
-                    bool create_dirs);
+                    bool create_dirs, content_reader* in = nullptr);
 
     outcome deliver_sftp(session& s, request const& req, std::string const& dir,
                          std::string const& name);
+    outcome stream_sftp(session& s, request const& req, content_reader& in,
+                        std::string const& dir, std::string const& name);
+    outcome stream_scp(session& s, request const& req, content_reader& in,
+                       std::string const& dir, std::string const& name);
+    /// The remote folder and file name for an asset, or a failure when its path leaves the base.
+    std::optional<outcome> resolve(asset_info const& a, std::string& dir, std::string& name) const;
+    /// SFTP: the first free name (numbered after `n`), or "already there" when a file holding
+    /// the asset's content has one of the names (the temp file is then removed).
+    std::optional<outcome> pick_target(session& s, asset_info const& a, std::string const& dir,
+                                       std::string const& name, std::string const& temp,
+                                       std::string& target, int& n);
+    /// SFTP: renames the uploaded temp file to `target` (the next free name when taken) and
+    /// checks its size.
+    outcome rename_into_place(session& s, request const& req, asset_info const& a,
+                              std::string const& temp, std::string target,
+                              std::string const& dir, std::string const& name, int n);
     outcome deliver_scp(session& s, request const& req, std::string const& dir,
                         std::string const& name);
 
@@ -377,7 +396,7 @@ CURLcode ssh_sink::quote_then_stat(session& s, std::vector<std::string> const& c
 }
 
 CURLcode ssh_sink::upload(session& s, request const& req, std::string const& path,
-                          std::uint64_t offset, bool create_dirs)
+                          std::uint64_t offset, bool create_dirs, content_reader* in)
 {
     auto& e = s.e;
     e.set(CURLOPT_NOBODY, 0L);
@@ -387,7 +406,9 @@ CURLcode ssh_sink::upload(session& s, request const& req, std::string const& pat
           static_cast<long>(create_dirs ? CURLFTP_CREATE_DIR : CURLFTP_CREATE_DIR_NONE));
     // Resuming: RESUME_FROM makes libcurl open the remote file for appending instead of
     // truncating it, and seek the stream (see upload_from) past what is already there.
-    if (!e.upload_from(req.asset.spool_path, 0))
+    if (in)
+        e.upload_stream(*in, req.asset.size);
+    else if (!e.upload_from(req.asset.spool_path, 0))
         return CURLE_READ_ERROR;
     e.set(CURLOPT_RESUME_FROM_LARGE, static_cast<curl_off_t>(offset));
     return e.perform();
@@ -404,33 +425,8 @@ outcome ssh_sink::deliver_sftp(session& s, request const& req, std::string const
     // The first free name, or one already holding this photo (a retry after a crash).
     std::string target;
     int n = 0;
-    for (; n < 1000; ++n)
-    {
-        auto candidate = join(dir, numbered(name, n));
-        auto existing = remote_size(s, candidate, err);
-        if (!err)
-            return err;
-        if (!existing)
-        {
-            target = candidate;
-            break;
-        }
-        if (*existing == size)
-        {
-            bool same = same_content(s, candidate, req.asset, err);
-            if (!err)
-                return err;
-            if (same)
-            {
-                long long ignored = 0;
-                quote_then_stat(s, {"*rm " + quote_arg(temp)}, candidate, ignored); // best effort
-                return outcome::ok(url(candidate, true) + " (already there)");
-            }
-        }
-    }
-    if (target.empty())
-        return outcome::fail(make_error_code(errc::name_collision),
-                             "no free name for " + join(dir, name) + " after 1000 tries");
+    if (auto done = pick_target(s, req.asset, dir, name, temp, target, n))
+        return *done;
 
     auto partial = remote_size(s, temp, err);
     if (!err)
@@ -458,7 +454,49 @@ outcome ssh_sink::deliver_sftp(session& s, request const& req, std::string const
         if (rc != CURLE_OK)
             return failure(s, rc, "uploading to " + url(temp, true));
     }
+    return rename_into_place(s, req, req.asset, temp, target, dir, name, n);
+}
 
+std::optional<outcome> ssh_sink::pick_target(session& s, asset_info const& a,
+                                             std::string const& dir, std::string const& name,
+                                             std::string const& temp, std::string& target, int& n)
+{
+    auto const size = static_cast<long long>(a.size);
+    outcome err = outcome::ok({});
+    for (; n < 1000; ++n)
+    {
+        auto candidate = join(dir, numbered(name, n));
+        auto existing = remote_size(s, candidate, err);
+        if (!err)
+            return err;
+        if (!existing)
+        {
+            target = candidate;
+            return std::nullopt;
+        }
+        if (*existing == size)
+        {
+            bool same = same_content(s, candidate, a, err);
+            if (!err)
+                return err;
+            if (same)
+            {
+                long long ignored = 0;
+                quote_then_stat(s, {"*rm " + quote_arg(temp)}, candidate, ignored); // best effort
+                return outcome::ok(url(candidate, true) + " (already there)");
+            }
+        }
+    }
+    return outcome::fail(make_error_code(errc::name_collision),
+                         "no free name for " + join(dir, name) + " after 1000 tries");
+}
+
+outcome ssh_sink::rename_into_place(session& s, request const& req, asset_info const& a,
+                                    std::string const& temp, std::string target,
+                                    std::string const& dir, std::string const& name, int n)
+{
+    auto const size = static_cast<long long>(a.size);
+    outcome err = outcome::ok({});
     // Rename into place and read the final size back, in one round trip. OpenSSH's rename
     // fails when the target exists: someone took the name meanwhile, so look again.
     for (int tries = 0; tries < 5; ++tries)
@@ -488,7 +526,7 @@ outcome ssh_sink::deliver_sftp(session& s, request const& req, std::string const
             return failure(s, rc, "renaming " + temp + " to " + target);
         if (*existing == size)
         {
-            bool same = same_content(s, target, req.asset, err);
+            bool same = same_content(s, target, a, err);
             if (!err)
                 return err;
             if (same)
@@ -557,11 +595,9 @@ outcome ssh_sink::deliver_scp(session& s, request const& req, std::string const&
     return outcome::ok(url(target, false));
 }
 
-outcome ssh_sink::deliver(request const& req)
+std::optional<outcome> ssh_sink::resolve(asset_info const& a, std::string& dir,
+                                         std::string& name) const
 {
-    auto const& a = req.asset;
-    if (req.stop.stop_requested())
-        return outcome::fail(make_error_code(errc::cancelled), "cancelled");
     std::string rel = c_.path.expand(a, name_template::mode::path);
     std::filesystem::path const root = "/base";
     auto full = (root / rel).lexically_normal();
@@ -572,12 +608,23 @@ outcome ssh_sink::deliver(request const& req)
         full == root || full.filename().empty())
         return outcome::fail(make_error_code(errc::bad_destination),
                              "path '" + rel + "' leaves the folder " + c_.base);
+    auto relative = full.lexically_relative(root);
+    dir = join(c_.base, relative.parent_path().string());
+    name = relative.filename().string();
+    return std::nullopt;
+}
+
+outcome ssh_sink::deliver(request const& req)
+{
+    auto const& a = req.asset;
+    if (req.stop.stop_requested())
+        return outcome::fail(make_error_code(errc::cancelled), "cancelled");
+    std::string dir, name;
+    if (auto bad = resolve(a, dir, name))
+        return *bad;
     if (fs::file_size_or_minus_one(a.spool_path) < 0)
         return outcome::fail(make_error_code(errc::source_missing),
                              "spooled file " + a.spool_path + " is missing");
-    auto relative = full.lexically_relative(root);
-    std::string dir = join(c_.base, relative.parent_path().string());
-    std::string name = relative.filename().string();
 
     session s(pool_.take());
     setup(s, req.stop);
@@ -585,6 +632,82 @@ outcome ssh_sink::deliver(request const& req)
     if (out)
         pool_.give_back(std::move(s.handle));  // keeps the SSH session for the next photo
     return out;
+}
+
+outcome ssh_sink::deliver_stream(request const& req, content_reader& in)
+{
+    if (req.stop.stop_requested())
+        return outcome::fail(make_error_code(errc::cancelled), "cancelled");
+    std::string dir, name;
+    if (auto bad = resolve(req.asset, dir, name))
+        return *bad;
+    session s(pool_.take());
+    setup(s, req.stop);
+    auto out = c_.scp ? stream_scp(s, req, in, dir, name) : stream_sftp(s, req, in, dir, name);
+    if (out)
+        pool_.give_back(std::move(s.handle));
+    return out;
+}
+
+outcome ssh_sink::stream_sftp(session& s, request const& req, content_reader& in,
+                              std::string const& dir, std::string const& name)
+{
+    // The content is not known before it has passed: upload to the temp name first (replacing
+    // what a cut transfer left there), then look for a free name or a file already holding
+    // the same content (the SHA-256 is known by then), then rename.
+    auto const temp =
+        join(dir, "." + name + ".camrelay-job" + std::to_string(req.job_id) + ".part");
+    auto rc = upload(s, req, temp, 0, true, &in);
+    if (rc == CURLE_REMOTE_FILE_NOT_FOUND)
+    {
+        auto uploading = failure(s, rc, "uploading to " + url(temp, true));
+        long long ignored = 0;
+        if (quote_then_stat(s, mkdir_commands(dir, true), dir, ignored) == CURLE_QUOTE_ERROR)
+            uploading.message += "; creating the folder " + dir + ": " + s.e.error_text();
+        return uploading;
+    }
+    if (rc != CURLE_OK)
+    {
+        if (req.stop.stop_requested())
+            return outcome::fail(make_error_code(errc::cancelled), "cancelled");
+        return failure(s, rc, "uploading to " + url(temp, true));
+    }
+    asset_info a = req.asset;
+    a.sha256 = in.sha256_hex();
+    std::string target;
+    int n = 0;
+    if (auto done = pick_target(s, a, dir, name, temp, target, n))
+        return *done;
+    return rename_into_place(s, req, a, temp, target, dir, name, n);
+}
+
+outcome ssh_sink::stream_scp(session& s, request const& req, content_reader& in,
+                             std::string const& dir, std::string const& name)
+{
+    // SCP writes to the final name (as deliver_scp does) and cannot create folders: create them
+    // over SFTP first, best effort, since the stream cannot be sent twice.
+    auto const target = join(dir, name);
+    long long ignored = 0;
+    if (quote_then_stat(s, mkdir_commands(dir, false), dir, ignored) != CURLE_OK)
+        log::debug(log_tag, "job={} creating {} over SFTP failed: {}", req.job_id, dir,
+                   s.e.error_text());
+    auto rc = upload(s, req, target, 0, false, &in);
+    if (rc != CURLE_OK)
+    {
+        if (req.stop.stop_requested())
+            return outcome::fail(make_error_code(errc::cancelled), "cancelled");
+        return failure(s, rc, "uploading to " + url(target, false));
+    }
+    outcome err = outcome::ok({});
+    auto got = remote_size(s, target, err);
+    if (!err)
+        return err;
+    auto const size = static_cast<long long>(req.asset.size);
+    if (!got || *got != size)
+        return outcome::fail(make_error_code(errc::verify_failed),
+                             url(target, false) + " has " + std::to_string(got ? *got : -1) +
+                                 " bytes after the upload, not " + std::to_string(size));
+    return outcome::ok(url(target, false));
 }
 
 /// Refuses a secret file others can read, as OpenSSH does for keys.

@@ -155,6 +155,7 @@ class translator
     std::set<std::string> mastodon_instances_; ///< "" = the base [MASTODON]
     std::set<std::string> shell_instances_;
     std::set<std::string> store_instances_;
+    std::set<std::string> warned_files_; ///< token files already warned about
 };
 
 void translator::read_top(toml::table const& doc)
@@ -256,7 +257,7 @@ void translator::read_mail(toml::table const& doc)
     literal_secret_ = literal_secret_ || (password && !password->empty());
     bool use_tls = get<bool>(doc, "MAIL_USE_TLS", "").value_or(false);
     bool use_ssl = get<bool>(doc, "MAIL_USE_SSL", "").value_or(false);
-    (void)get<std::string>(doc, "MAIL_DEFAULT_SENDER", "");
+    auto default_sender = get<std::string>(doc, "MAIL_DEFAULT_SENDER", "").value_or("");
     for (auto key : {"MAIL_DEBUG", "MAIL_MAX_EMAILS", "MAIL_ASCII_ATTACHMENTS"})
         if (auto const* n = doc.get(key))
             warn(line_of(*n), std::string(key) + " is ignored");
@@ -303,8 +304,24 @@ void translator::read_mail(toml::table const& doc)
             s.options.set("password_file", file, 0);
         }
     }
-    // One mail per e-mail message, to this sink's recipients; From is the camera's sender
-    // text, as in the reference (MAIL_DEFAULT_SENDER never applies there either).
+    // From: is the camera's sender text, as in the reference (sender_as_from). The envelope
+    // sender: MAIL_DEFAULT_SENDER, else MAIL_USERNAME when it is an address (what the smarthost
+    // account may send as), else the first SENDERS address (the reference's envelope sender).
+    std::string envelope = default_sender;
+    if (envelope.empty() && username.find('@') != std::string::npos)
+        envelope = username;
+    for (auto const& sender : out_.senders)
+        if (envelope.empty() && sender.find('@') != std::string::npos)
+            envelope = sender;
+    if (envelope.empty())
+    {
+        problem(0, "no envelope sender for the mail sink: give MAIL_DEFAULT_SENDER (or an "
+                   "e-mail address in MAIL_USERNAME or SENDERS)");
+        return;
+    }
+    s.options.set("from", envelope, 0);
+    s.options.set("sender_as_from", true, 0);
+    // One mail per e-mail message, to this sink's recipients, with the camera's words.
     s.options.set("subject", std::string("{subject}"), 0);
     s.options.set("body", std::string("{body}"), 0);
     out_.sinks.push_back(std::move(s));
@@ -382,7 +399,7 @@ void translator::read_mastodon(toml::table const& doc)
             }
             else
             {
-                if ((st.st_mode & 077) != 0)
+                if ((st.st_mode & 077) != 0 && warned_files_.insert(file).second)
                     warn(tline, where + "the token file " + file +
                                     " is accessible by group or others (mode " +
                                     mode_text(st.st_mode) +
@@ -523,18 +540,15 @@ void translator::read_shell(toml::table const& doc)
         if (!argv.empty() && argv.front().find('/') != std::string::npos &&
             argv.front().front() != '/' && argv.front().find_first_of("{}") == std::string::npos)
             argv.front() = escape_template(resolve(argv.front()));
+        std::string stdin_template;
         if (auto stdin_text = get<std::string>(t, "STDIN", where))
         {
-            std::string translated, error;
-            if (!translate_shell_template(*stdin_text, translated, error))
+            std::string error;
+            if (!translate_shell_template(*stdin_text, stdin_template, error))
             {
                 problem(line_of(*t.get("STDIN")), where + "STDIN: " + error);
                 ok = false;
             }
-            else
-                warn(line_of(*t.get("STDIN")),
-                     where + "STDIN is not supported by camrelay's shell sink yet: the command's "
-                             "standard input is empty (/dev/null)");
         }
         if (!ok)
             continue;
@@ -543,6 +557,8 @@ void translator::read_shell(toml::table const& doc)
             instance.empty() ? std::string(shell_sink) : std::string(shell_sink) + "-" + instance;
         s.type = "shell";
         s.options.set("command", argv, 0);
+        if (!stdin_template.empty())
+            s.options.set("stdin", stdin_template, 0);
         out_.sinks.push_back(std::move(s));
         shell_instances_.insert(instance);
     }

@@ -56,7 +56,8 @@ bool read_compat_config(std::string const& path, std::string const& secret_dir,
 void expand_compat_config(config::source_settings& self, config::settings& all,
                           std::vector<config::problem>& problems);
 
-/// Python str.format template of the reference's [SHELL] CMD/STDIN -> a camrelay template:
+/// Python str.format template of the reference's [SHELL] CMD/STDIN -> a camrelay template
+/// (the shell sink's `command` / `stdin`):
 /// {sender} {recipient} {subject} {body} stay, {filename} becomes {path}, {{ and }} stay.
 /// Any other field, a conversion (!r) or a format spec is an error.
 bool translate_shell_template(std::string_view text, std::string& out, std::string& error);

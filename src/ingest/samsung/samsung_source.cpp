@@ -7,6 +7,7 @@
 #include "ingest/samsung/sns_server.hpp"
 #include "ingest/samsung/sns_service.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <set>
@@ -171,6 +172,42 @@ std::unique_ptr<source> make_samsung_source(config::source_settings const& s, ob
     return std::make_unique<samsung_source>(std::move(cfg), out);
 }
 
+/// After the compat translation (which may add sinks and options): every sink named in
+/// `actions`, `email_default` and `social_default` must exist, so a typo is a config problem and
+/// not a job for a sink that never comes.
+void expand_and_check(config::source_settings& self, config::settings& all,
+                      std::vector<config::problem>& problems)
+{
+    sam::expand_compat_config(self, all, problems);
+    auto const& o = self.options;
+    auto known = [&](std::string const& name) {
+        return std::any_of(all.sinks.begin(), all.sinks.end(),
+                           [&](config::sink_settings const& s) { return s.name == name; });
+    };
+    auto check = [&](std::string_view key, std::vector<sam::destination> const& ds) {
+        for (auto const& d : ds)
+            if (!d.sink.empty() && !known(d.sink))
+                problems.push_back({o.line_of(key) ? o.line_of(key) : self.line,
+                                    "[[source]] samsung: " + std::string(key) + ": no sink named '" +
+                                        d.sink + "' (add [sink." + d.sink + "])"});
+    };
+    for (auto const& entry : o.list_or("actions", {}))
+    {
+        std::string target, error;
+        std::vector<sam::destination> ds;
+        if (sam::parse_action_entry(entry, target, ds, error))
+            check("actions", ds);
+    }
+    for (auto key : {"email_default", "social_default"})
+    {
+        std::vector<sam::destination> ds;
+        std::string error;
+        auto text = o.string_or(key, "");
+        if (!text.empty() && sam::parse_destinations(text, ds, error))
+            check(key, ds);
+    }
+}
+
 } // namespace
 
 source_descriptor const samsung_source_descriptor{
@@ -180,7 +217,8 @@ source_descriptor const samsung_source_descriptor{
     samsung_options,
     &make_samsung_source,
     // compat_config: the reference's config.toml becomes these options and generated sinks.
-    &samsung::expand_compat_config,
+    &expand_and_check,
+    /*names_its_sinks=*/true,
 };
 
 } // namespace camrelay::ingest
