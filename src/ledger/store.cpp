@@ -297,14 +297,10 @@ result<bool> store::is_known(std::int64_t camera_id, object_key const& key)
     return error_result<bool>(query_failed());
 }
 
-result<std::int64_t> store::record_arrival(std::int64_t camera_id, object_key const& key,
-                                           asset_info& asset, std::vector<std::string> const& sinks,
-                                           std::int64_t now)
+result<bool> store::insert_arrival(std::int64_t camera_id, object_key const& key,
+                                   asset_info& asset, bool spooled, std::string const& note,
+                                   std::int64_t now)
 {
-    std::lock_guard lock(mutex_);
-    transaction tx(db_);
-    if (!tx.ok())
-        return query_failed();
     {
         statement existing(db_, "SELECT o.asset_id, a.seq FROM objects o JOIN assets a ON "
                                 "a.id=o.asset_id WHERE o.camera_id=? AND o.folder=? AND "
@@ -316,24 +312,28 @@ result<std::int64_t> store::record_arrival(std::int64_t camera_id, object_key co
         {
             asset.id = existing.i64(0);
             asset.seq = existing.i64(1);
-            return asset.id;
+            return false;
         }
         if (rc != SQLITE_DONE)
-            return query_failed();
+            return error_result<bool>(query_failed());
     }
     statement seq(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM assets WHERE camera_id=?");
     seq.bind(1, camera_id);
     if (seq.step() != SQLITE_ROW)
-        return query_failed();
+        return error_result<bool>(query_failed());
     asset.seq = seq.i64(0);
+    if (!spooled)
+        asset.spool_path.clear();
 
     statement ins(db_, "INSERT INTO assets(camera_id, seq, source_kind, folder, name, mime, size, "
-                       "sha256, capture_time, spool_path, arrived_at) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+                       "sha256, capture_time, spool_path, spool_state, arrived_at) "
+                       "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
     ins.bind(1, camera_id).bind(2, asset.seq).bind(3, asset.source_kind).bind(4, asset.folder);
     ins.bind(5, asset.name).bind(6, asset.mime).bind(7, static_cast<std::int64_t>(asset.size));
-    ins.bind(8, asset.sha256).bind(9, asset.capture_time).bind(10, asset.spool_path).bind(11, now);
+    ins.bind(8, asset.sha256).bind(9, asset.capture_time).bind(10, asset.spool_path);
+    ins.bind(11, std::string(spooled ? "present" : "removed")).bind(12, now);
     if (!ins.done())
-        return query_failed();
+        return error_result<bool>(query_failed());
     asset.id = sqlite3_last_insert_rowid(db_);
 
     statement obj(db_, "INSERT INTO objects(camera_id, folder, name, size, mtime, asset_id, "
@@ -342,8 +342,32 @@ result<std::int64_t> store::record_arrival(std::int64_t camera_id, object_key co
     obj.bind(4, static_cast<std::int64_t>(key.size)).bind(5, key.mtime).bind(6, asset.id);
     obj.bind(7, now);
     if (!obj.done())
-        return query_failed();
+        return error_result<bool>(query_failed());
 
+    statement ev(db_, "INSERT INTO events(at, kind, camera_id, asset_id, message) "
+                      "VALUES(?, 'arrived', ?, ?, ?)");
+    ev.bind(1, now).bind(2, camera_id).bind(3, asset.id);
+    ev.bind(4, asset.folder + "/" + asset.name + " (" + std::to_string(asset.size) + " bytes" +
+                   note + ")");
+    if (!ev.done())
+        return error_result<bool>(query_failed());
+    return true;
+}
+
+result<std::int64_t> store::record_arrival(std::int64_t camera_id, object_key const& key,
+                                           asset_info& asset, std::vector<std::string> const& sinks,
+                                           std::int64_t now)
+{
+    std::lock_guard lock(mutex_);
+    transaction tx(db_);
+    if (!tx.ok())
+        return query_failed();
+    auto added = insert_arrival(camera_id, key, asset, true,
+                                " -> " + std::to_string(sinks.size()) + " destination(s)", now);
+    if (!added)
+        return added.error();
+    if (!*added)
+        return asset.id;
     for (auto const& sink : sinks)
     {
         statement job(db_, "INSERT OR IGNORE INTO jobs(asset_id, sink, state, created_at, "
@@ -352,12 +376,7 @@ result<std::int64_t> store::record_arrival(std::int64_t camera_id, object_key co
         if (!job.done())
             return query_failed();
     }
-    statement ev(db_, "INSERT INTO events(at, kind, camera_id, asset_id, message) "
-                      "VALUES(?, 'arrived', ?, ?, ?)");
-    std::string msg = asset.folder + "/" + asset.name + " (" + std::to_string(asset.size) +
-                      " bytes) -> " + std::to_string(sinks.size()) + " destination(s)";
-    ev.bind(1, now).bind(2, camera_id).bind(3, asset.id).bind(4, msg);
-    if (!ev.done() || !tx.commit())
+    if (!tx.commit())
         return query_failed();
     return asset.id;
 }
@@ -370,55 +389,14 @@ result<std::int64_t> store::record_streamed(
     transaction tx(db_);
     if (!tx.ok())
         return query_failed();
-    {
-        statement existing(db_, "SELECT o.asset_id, a.seq FROM objects o JOIN assets a ON "
-                                "a.id=o.asset_id WHERE o.camera_id=? AND o.folder=? AND "
-                                "o.name=? AND o.size=? AND o.mtime=?");
-        existing.bind(1, camera_id).bind(2, key.folder).bind(3, key.name);
-        existing.bind(4, static_cast<std::int64_t>(key.size)).bind(5, key.mtime);
-        int rc = existing.step();
-        if (rc == SQLITE_ROW)
-        {
-            asset.id = existing.i64(0);
-            asset.seq = existing.i64(1);
-            return asset.id;
-        }
-        if (rc != SQLITE_DONE)
-            return query_failed();
-    }
-    statement seq(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM assets WHERE camera_id=?");
-    seq.bind(1, camera_id);
-    if (seq.step() != SQLITE_ROW)
-        return query_failed();
-    asset.seq = seq.i64(0);
-    asset.spool_path.clear();
-
-    statement ins(db_, "INSERT INTO assets(camera_id, seq, source_kind, folder, name, mime, size, "
-                       "sha256, capture_time, spool_path, spool_state, arrived_at) "
-                       "VALUES(?,?,?,?,?,?,?,?,?,'','removed',?)");
-    ins.bind(1, camera_id).bind(2, asset.seq).bind(3, asset.source_kind).bind(4, asset.folder);
-    ins.bind(5, asset.name).bind(6, asset.mime).bind(7, static_cast<std::int64_t>(asset.size));
-    ins.bind(8, asset.sha256).bind(9, asset.capture_time).bind(10, now);
-    if (!ins.done())
-        return query_failed();
-    asset.id = sqlite3_last_insert_rowid(db_);
-
-    statement obj(db_, "INSERT INTO objects(camera_id, folder, name, size, mtime, asset_id, "
-                       "seen_at) VALUES(?,?,?,?,?,?,?)");
-    obj.bind(1, camera_id).bind(2, key.folder).bind(3, key.name);
-    obj.bind(4, static_cast<std::int64_t>(key.size)).bind(5, key.mtime).bind(6, asset.id);
-    obj.bind(7, now);
-    if (!obj.done())
-        return query_failed();
-
-    statement ev(db_, "INSERT INTO events(at, kind, camera_id, asset_id, message) "
-                      "VALUES(?, 'arrived', ?, ?, ?)");
-    std::string msg = asset.folder + "/" + asset.name + " (" + std::to_string(asset.size) +
-                      " bytes, streamed) -> " + std::to_string(receipts.size()) +
-                      " destination(s)";
-    ev.bind(1, now).bind(2, camera_id).bind(3, asset.id).bind(4, msg);
-    if (!ev.done())
-        return query_failed();
+    auto added = insert_arrival(camera_id, key, asset, false,
+                                ", streamed -> " + std::to_string(receipts.size()) +
+                                    " destination(s)",
+                                now);
+    if (!added)
+        return added.error();
+    if (!*added)
+        return asset.id;
     for (auto const& [sink, receipt] : receipts)
     {
         statement job(db_, "INSERT OR IGNORE INTO jobs(asset_id, sink, state, attempts, receipt, "

@@ -191,6 +191,10 @@ private:
     std::error_code check_transition(std::int64_t job_id, job_state to);
     /// Caller holds the mutex.
     result<message_info> load_message(std::int64_t id);
+    /// Inserts asset + object + 'arrived' event for a new object (false, asset filled from the
+    /// ledger, when the object is already known). Caller holds the mutex and a transaction.
+    result<bool> insert_arrival(std::int64_t camera_id, object_key const& key, asset_info& asset,
+                                bool spooled, std::string const& note, std::int64_t now);
 
     sqlite3* db_;
     std::mutex mutex_;
