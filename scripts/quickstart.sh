@@ -21,11 +21,13 @@ make_photo() {  # make_photo N: a real JPEG with EXIF, like a camera writes
     file="$card/IMG_$n.JPG"
     [ -e "$file" ] && return 0
     stamp=$(date -u +'%Y:%m:%d %H:%M:%S')
-    convert -size 640x480 "plasma:fractal" -seed "$1" -quality 85 "$file.tmp.jpg" 2>/dev/null ||
-        convert -size 640x480 "xc:rgb($((n % 255)),120,200)" "$file.tmp.jpg"
+    # Made next to the card, then renamed in: the camera never lists a half-written photo.
+    local tmp="$demo/making-$n.jpg"
+    convert -size 640x480 "plasma:fractal" -seed "$1" -quality 85 "$tmp" 2>/dev/null ||
+        convert -size 640x480 "xc:rgb($((n % 255)),120,200)" "$tmp"
     exiftool -q -overwrite_original -Make=camrelay -Model="Demo Camera" \
-        -DateTimeOriginal="$stamp" "$file.tmp.jpg"
-    mv "$file.tmp.jpg" "$file"
+        -DateTimeOriginal="$stamp" "$tmp"
+    mv "$tmp" "$file"
 }
 
 existing=$(find "$card" -name 'IMG_*.JPG' | wc -l)
