@@ -157,9 +157,8 @@ retry_min = 1
 [sink.masto]
 type = "mastodon"
 secret_file = "{self.secret_file}"
-status = "{{text}}"
+status = "{{text}}\\n\\n #photography #SamsungNX"
 alt_text = "{{alt}}"
-postscript = " #photography #SamsungNX"
 retry_min = 1
 
 [sink.masto-pub]
