@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 
@@ -39,25 +40,31 @@ class ctrl_connection
         close();
         sockaddr_un remote{}, local{};
         remote.sun_family = local.sun_family = AF_UNIX;
-        local_path_ = "/tmp/camrelay-hostapd-" + std::to_string(::getpid()) + "-" +
+        // hostapd answers to the address we send from. An abstract-namespace name (leading NUL)
+        // needs no file: nothing to clean up after a crash, and systemd's PrivateTmp cannot hide
+        // it from hostapd the way it would hide a socket file in /tmp. The socket is connected
+        // to hostapd's, so the kernel takes datagrams from that peer only.
+        local_path_ = "camrelay-hostapd-" + std::to_string(::getpid()) + "-" +
                       std::to_string(socket_counter++);
-        if (target.size() >= sizeof remote.sun_path || local_path_.size() >= sizeof local.sun_path)
+        if (target.size() >= sizeof remote.sun_path ||
+            local_path_.size() + 1 >= sizeof local.sun_path)
         {
             error = "socket path too long: " + target;
             return false;
         }
         std::memcpy(remote.sun_path, target.c_str(), target.size());
-        std::memcpy(local.sun_path, local_path_.c_str(), local_path_.size());
+        std::memcpy(local.sun_path + 1, local_path_.c_str(), local_path_.size());
+        auto local_len =
+            static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + local_path_.size());
         fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0)
         {
             error = "socket: " + last_errno().message();
             return false;
         }
-        ::unlink(local_path_.c_str());
-        if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), local_len) != 0)
         {
-            error = "bind " + local_path_ + ": " + last_errno().message();
+            error = "bind @" + local_path_ + ": " + last_errno().message();
             close();
             return false;
         }
@@ -76,8 +83,6 @@ class ctrl_connection
         if (fd_ >= 0)
             ::close(fd_);
         fd_ = -1;
-        if (bound_)
-            ::unlink(local_path_.c_str());
         bound_ = false;
     }
 

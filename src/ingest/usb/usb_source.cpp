@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace camrelay::ingest {
@@ -119,7 +120,8 @@ int handler_write(void* priv, unsigned char* data, uint64_t* size)
         st->error = {e, std::generic_category()};
         return GP_ERROR_IO_READ;
     }
-    st->error = (*st->out)(std::span(reinterpret_cast<std::byte const*>(data), *size));
+    st->error = (*st->out)(
+        std::span(reinterpret_cast<std::byte const*>(data), static_cast<std::size_t>(*size)));
     return st->error ? GP_ERROR_IO_WRITE : GP_OK;
 }
 
@@ -333,7 +335,7 @@ void usb_camera::fetch_one(object_ref const& obj)
                     return std::make_error_code(std::errc::operation_not_supported);
                 if (rc < GP_OK || n == 0)
                     return std::make_error_code(std::errc::io_error);
-                if (auto ec = sink(std::as_bytes(std::span(buf.data(), n))))
+                if (auto ec = sink(std::as_bytes(std::span(buf.data(), static_cast<std::size_t>(n)))))
                     return ec;
                 at += n;
             }
@@ -550,12 +552,33 @@ void usb_source::run(std::stop_token stop)
     std::mutex m;
     std::condition_variable_any cv;
     std::string last_error;
+    // libgphoto2's detection grows the process by about 150 KiB per call (driver modules it
+    // loads and never gives back; measured with bench/gphoto2_detect_rss.c), which a 5 s poll
+    // turns into 100 MiB an hour: too much for a 64 MB router. So detection runs only when the
+    // USB bus changed (a device node came or went) or a camera it found has no running worker
+    // any more (it went away, or failed to open and is retried every poll_interval).
+    bool card_folder = port_.rfind("disk:", 0) == 0;
+    std::optional<std::string> last_bus;
+    bool retry = false;
     while (!stop.stop_requested())
     {
         for (auto it = workers.begin(); it != workers.end();)
-            it = it->second.done->load() ? workers.erase(it) : std::next(it);
+            if (it->second.done->load())
+            {
+                it = workers.erase(it);
+                retry = true;
+            }
+            else
+                ++it;
+        auto bus = usb_bus_signature();
+        bool look = card_folder || retry || bus != last_bus;
+        last_bus = bus;
+        retry = false;
         std::string error;
-        for (auto const& d : detect(error))
+        std::vector<detected> found;
+        if (look)
+            found = detect(error);
+        for (auto const& d : found)
         {
             if (workers.count(d.port))
                 continue;
@@ -573,6 +596,8 @@ void usb_source::run(std::stop_token stop)
                 }),
                 done};
         }
+        if (!error.empty())
+            retry = true;  // detection itself failed: try again next poll
         if (!error.empty() && error != last_error)
             log::warn(log_tag, "{}", error);
         last_error = error;
@@ -631,6 +656,34 @@ source_descriptor const usb_source_descriptor{
     usb_options,
     &make_usb_source,
 };
+
+std::string usb_bus_signature()
+{
+    // Device nodes appear and disappear with every plug and unplug; their names (bus/device
+    // numbers, never reused at once) are a cheap fingerprint of what is connected.
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (auto const* root : {"/dev/bus/usb", "/sys/bus/usb/devices"})
+    {
+        std::filesystem::recursive_directory_iterator it(root, ec), end;
+        if (ec)
+            continue;
+        for (; it != end; it.increment(ec))
+        {
+            if (ec)
+                break;
+            if (it.depth() > 1)
+                it.disable_recursion_pending();
+            names.push_back(it->path().string());
+        }
+        break;
+    }
+    std::sort(names.begin(), names.end());
+    std::string out;
+    for (auto const& n : names)
+        out += n + '\n';
+    return out;
+}
 
 std::vector<std::pair<std::string, std::string>> detect_cameras(std::string& error)
 {
