@@ -100,6 +100,10 @@ max_connections = 4"""
                         break
                 except socket.timeout:
                     pass
+                except ConnectionResetError:
+                    # Closed while a byte of ours was unread: the kernel answers with a reset.
+                    closed = True
+                    break
                 time.sleep(0.4)
             self.assertTrue(closed, "a head trickling in was not cut off")
         elapsed = time.monotonic() - start
@@ -124,6 +128,9 @@ max_connections = 4"""
                     break
                 except socket.timeout:
                     pass
+                except ConnectionResetError:
+                    got = b""  # closed with a byte of ours unread: a reset, still a close
+                    break
                 time.sleep(1.0)  # below idle_timeout: only the total timeout can end it
         elapsed = time.monotonic() - start
         self.assertEqual(got, b"", "the connection was answered instead of closed")
