@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -121,6 +123,105 @@ std::error_code make_dirs_durable(std::filesystem::path const& dir)
     if (!std::filesystem::is_directory(dir, ec))
         return std::make_error_code(std::errc::not_a_directory);
     return {};
+}
+
+namespace {
+
+bool refuse_mode(std::string const& path, std::string_view what, struct stat const& st,
+                 std::string& error)
+{
+    if (!S_ISREG(st.st_mode))
+    {
+        error = std::string(what) + " " + path + " is not a regular file";
+        return true;
+    }
+    if ((st.st_mode & 077) == 0)
+        return false;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    error = std::string(what) + " " + path + " is readable or writable by group or others (mode " +
+            mode + "): refusing to use it; run `chmod 600 " + path + "`";
+    return true;
+}
+
+std::string cannot_read(std::string const& path, std::string_view what)
+{
+    return std::string(what) + " " + path + " cannot be read: " + last_errno().message();
+}
+
+} // namespace
+
+bool check_secret_file(std::string const& path, std::string_view what, std::string& error)
+{
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0)
+    {
+        error = cannot_read(path, what);
+        return false;
+    }
+    if (refuse_mode(path, what, st, error))
+        return false;
+    if (::access(path.c_str(), R_OK) != 0)
+    {
+        error = cannot_read(path, what);
+        return false;
+    }
+    return true;
+}
+
+bool read_secret_file(std::string const& path, std::string_view what, std::size_t max_bytes,
+                      std::string& out, std::string& error)
+{
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+    {
+        error = cannot_read(path, what);
+        return false;
+    }
+    struct stat st{};
+    if (::fstat(fd, &st) != 0 || refuse_mode(path, what, st, error))
+    {
+        if (error.empty())
+            error = cannot_read(path, what);
+        ::close(fd);
+        return false;
+    }
+    std::string text;
+    char buf[4096];
+    while (text.size() < max_bytes)
+    {
+        auto n = ::read(fd, buf, std::min(sizeof buf, max_bytes - text.size()));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+        {
+            error = cannot_read(path, what);
+            ::close(fd);
+            return false;
+        }
+        if (n == 0)
+            break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    out = std::move(text);
+    return true;
+}
+
+bool read_secret_line(std::string const& path, std::string_view what, std::string& out,
+                      std::string& error)
+{
+    std::string text;
+    if (!read_secret_file(path, what, 4096, text, error))
+        return false;
+    text.resize(std::min(text.size(), text.find_first_of("\r\n")));
+    if (text.empty())
+    {
+        error = std::string(what) + " " + path + " is empty (the secret goes on its first line)";
+        return false;
+    }
+    out = std::move(text);
+    return true;
 }
 
 long long file_size_or_minus_one(std::filesystem::path const& path)

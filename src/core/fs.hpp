@@ -31,6 +31,20 @@ std::error_code make_dirs_durable(std::filesystem::path const& dir);
 /// Size of a regular file, or -1 when it does not exist or is not a regular file.
 long long file_size_or_minus_one(std::filesystem::path const& path);
 
+/// Secret files (passwords, tokens, private keys) must be regular files that neither group nor
+/// others may read or write, as OpenSSH demands of keys; the config refuses them otherwise.
+/// `what` names the file's role in messages ("password file"). On a problem: false, and
+/// `error` says what to do, e.g. "password file P is readable or writable by group or others
+/// (mode 0644): refusing to use it; run `chmod 600 P`".
+bool check_secret_file(std::string const& path, std::string_view what, std::string& error);
+/// check_secret_file on the opened file (no window between check and read), then up to
+/// `max_bytes` of its content.
+bool read_secret_file(std::string const& path, std::string_view what, std::size_t max_bytes,
+                      std::string& out, std::string& error);
+/// read_secret_file, keeping the first line (CR/LF stripped); an empty first line is a problem.
+bool read_secret_line(std::string const& path, std::string_view what, std::string& out,
+                      std::string& error);
+
 /// Writes a small text file atomically (temp + fsync + rename) with the given mode.
 std::error_code write_file_atomic(std::filesystem::path const& path, std::string_view text,
                                   unsigned mode = 0644);

@@ -319,8 +319,8 @@ status = "{nope}"
 ''')
         p = t.run(["config", "check", cfg])
         self.assertExit(p, 2)
-        for needle in ["secret_file: the secret file %s is accessible by group or others "
-                       "(mode 0644)" % self.secret, "chmod 600 " + self.secret,
+        for needle in ["secret_file: secret file %s is readable or writable by group or "
+                       "others (mode 0644)" % self.secret, "chmod 600 " + self.secret,
                        "visibility: must be public, unlisted, private or direct",
                        "language: must be an ISO 639 code", "media_per_post: must be 1 to 4",
                        "status: unknown placeholder {nope}"]:

@@ -411,7 +411,7 @@ connect_timeout = 10"""
         cfg = self.config({"phone": self.sink("sftp", "/x")})
         p = t.run(["config", "check", cfg])
         self.assertExit(p, 2)
-        self.assertIn("is readable by others (mode 0644)", p.stdout + p.stderr)
+        self.assertIn("is readable or writable by group or others (mode 0644)", p.stdout + p.stderr)
         self.assertIn("chmod 600 " + self.key, p.stdout + p.stderr)
 
 

@@ -137,7 +137,7 @@ TEST_F(smtp_options, PasswordFileProblems)
     EXPECT_TRUE(mentions(problems_of(s), "password_file: username is set", 10));
 
     s.options.set("password_file", (dir / "missing").string(), 21);
-    EXPECT_TRUE(mentions(problems_of(s), "cannot read", 21));
+    EXPECT_TRUE(mentions(problems_of(s), "cannot be read", 21));
     s.options.set("password_file", std::string("relative/pw"), 21);
     EXPECT_TRUE(mentions(problems_of(s), "absolute", 21));
     s.options.set("password_file", password_file(0600, "\n"), 21);

@@ -114,7 +114,7 @@ TEST_F(ssh_settings_fixture, KeyReadableByOthersIsRefused)
         problems_of("sftp", {{"url", "sftp://h/x"}, {"key", key}, {"host_key_sha256", key_fp}});
     ASSERT_EQ(p.size(), 1u);
     EXPECT_NE(p[0].find("12: [sink.phone]: key: key file " + key +
-                        " is readable by others "
+                        " is readable or writable by group or others "
                         "(mode 0640): refusing to use it; run `chmod 600 " +
                         key + "`"),
               std::string::npos)
@@ -137,7 +137,7 @@ TEST_F(ssh_settings_fixture, EveryProblemIsReported)
     EXPECT_NE(all.find("holds a password"), std::string::npos) << all;
     EXPECT_NE(all.find("?query"), std::string::npos) << all;
     EXPECT_NE(all.find("key: key file"), std::string::npos) << all;
-    EXPECT_NE(all.find("passphrase file " + pass + " is readable by others"), std::string::npos)
+    EXPECT_NE(all.find("passphrase file " + pass + " is readable or writable by group or others"), std::string::npos)
         << all;
     EXPECT_NE(all.find("known_hosts or host_key_sha256 is required"), std::string::npos) << all;
     EXPECT_NE(all.find("path: must be relative"), std::string::npos) << all;

@@ -1,5 +1,7 @@
 #include "delivery/mastodon/mastodon_api.hpp"
 
+#include "core/fs.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
@@ -105,47 +107,14 @@ bool check_base_url(std::string_view url, std::string& normalised, std::string& 
 bool read_credentials(std::string const& path, credentials& out, std::string& error,
                       bool require_token)
 {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-    {
-        error = "cannot open the secret file " + path + ": " +
-                std::error_code(errno, std::generic_category()).message() +
-                " (write it with `camrelay login mastodon https://INSTANCE --secret-file " + path +
-                "`)";
-        return false;
-    }
-    struct stat st
-    {
-    };
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    {
-        ::close(fd);
-        error = "the secret file " + path + " is not a regular file";
-        return false;
-    }
-    if ((st.st_mode & 077) != 0)
-    {
-        ::close(fd);
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        error = "the secret file " + path + " is accessible by group or others (mode " + mode +
-                "): it holds an access token; run `chmod 600 " + path + "`";
-        return false;
-    }
     std::string text;
-    char buf[4096];
-    for (;;)
+    if (!fs::read_secret_file(path, "secret file", 64 * 1024, text, error))
     {
-        auto n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        text.append(buf, static_cast<std::size_t>(n));
-        if (text.size() > 64 * 1024)
-            break;
+        if (error.find(" cannot be read: ") != std::string::npos)
+            error += " (write it with `camrelay login mastodon https://INSTANCE --secret-file " +
+                     path + "`)";
+        return false;
     }
-    ::close(fd);
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object())
     {

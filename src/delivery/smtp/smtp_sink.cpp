@@ -487,52 +487,7 @@ outcome smtp_sink::result_of(CURLcode rc, curl::easy const& e, std::string const
 
 bool read_password(std::string const& path, std::string& out, std::string& error)
 {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-    {
-        error = "cannot read " + path + ": " + last_errno().message();
-        return false;
-    }
-    struct stat st
-    {
-    };
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    {
-        ::close(fd);
-        error = path + " is not a regular file";
-        return false;
-    }
-    if ((st.st_mode & 077) != 0)
-    {
-        ::close(fd);
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        error = path + " is readable or writable by group or others (mode " + mode +
-                "): refusing to use it; run chmod 600 " + path;
-        return false;
-    }
-    std::string text(4096, '\0');
-    ssize_t n;
-    do
-        n = ::read(fd, text.data(), text.size());
-    while (n < 0 && errno == EINTR);
-    ::close(fd);
-    if (n < 0)
-    {
-        error = "cannot read " + path + ": " + last_errno().message();
-        return false;
-    }
-    text.resize(static_cast<std::size_t>(n));
-    auto eol = text.find_first_of("\r\n");
-    if (eol != std::string::npos)
-        text.resize(eol);
-    if (text.empty())
-    {
-        error = path + " is empty (the password is its first line)";
-        return false;
-    }
-    out = std::move(text);
-    return true;
+    return fs::read_secret_line(path, "password file", out, error);
 }
 
 std::unique_ptr<sink> make_smtp_sink(config::sink_settings const& s,

@@ -713,35 +713,7 @@ outcome ssh_sink::stream_scp(session& s, request const& req, content_reader& in,
 /// Refuses a secret file others can read, as OpenSSH does for keys.
 bool check_private_file(std::string const& path, std::string const& what, std::string& err)
 {
-    struct stat st
-    {
-    };
-    if (::stat(path.c_str(), &st) != 0)
-    {
-        err = what + " " + path +
-              " cannot be read: " + std::error_code(errno, std::generic_category()).message();
-        return false;
-    }
-    if (!S_ISREG(st.st_mode))
-    {
-        err = what + " " + path + " is not a regular file";
-        return false;
-    }
-    if ((st.st_mode & 077) != 0)
-    {
-        std::ostringstream mode;
-        mode << std::oct << (st.st_mode & 0777);
-        err = what + " " + path + " is readable by others (mode 0" + mode.str() +
-              "): refusing to use it; run `chmod 600 " + path + "`";
-        return false;
-    }
-    if (::access(path.c_str(), R_OK) != 0)
-    {
-        err = what + " " + path +
-              " cannot be read: " + std::error_code(errno, std::generic_category()).message();
-        return false;
-    }
-    return true;
+    return fs::check_secret_file(path, what, err);
 }
 
 std::string current_user()

@@ -583,52 +583,7 @@ outcome webdav_sink::deliver_in(session& s, request const& req)
 
 bool read_secret(std::string const& path, std::string& out, std::string& error)
 {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-    {
-        error = "cannot read " + path + ": " +
-                std::error_code(errno, std::generic_category()).message();
-        return false;
-    }
-    struct stat st
-    {
-    };
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-    {
-        ::close(fd);
-        error = path + " is not a regular file";
-        return false;
-    }
-    if ((st.st_mode & 077) != 0)
-    {
-        ::close(fd);
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        error = path + " has mode " + mode + ", open to group or others: run chmod 600 " + path;
-        return false;
-    }
-    std::string text;
-    char buf[1024];
-    for (;;)
-    {
-        auto n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || text.size() > 64 * 1024)
-            break;
-        text.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    text = text.substr(0, text.find('\n'));
-    if (!text.empty() && text.back() == '\r')
-        text.pop_back();
-    if (text.empty())
-    {
-        error = path + " is empty (the password goes on its first line)";
-        return false;
-    }
-    out = std::move(text);
-    return true;
+    return fs::read_secret_line(path, "password file", out, error);
 }
 
 /// Checks the base URL with libcurl's parser; explains a problem in `error`.
