@@ -9,7 +9,6 @@ arrives, nothing twice."""
 import os
 import shutil
 import socket
-import subprocess
 import threading
 import time
 import unittest
@@ -118,9 +117,9 @@ class FakeHostapd:
         os.unlink(self.path)
 
 
-@unittest.skipUnless(os.access(SSHD, os.X_OK) and os.geteuid() == 0,
-                     "needs OpenSSH's sshd and root (to run it on a loopback port)")
-class RouterPhone(t.CamrelayTestCase):
+class PhoneTestCase(t.CamrelayTestCase):
+    """The phone of the router set-up: OpenSSH sshd behind a 1 MB/s proxy, camrelay's key and
+    the pinned host key, a control socket path. Shared with test_streaming_mode."""
 
     def setUp(self):
         super().setUp()
@@ -153,6 +152,20 @@ class RouterPhone(t.CamrelayTestCase):
                 f.write(os.urandom(PAD))
             out.append((path, t.sha256_file(path), date))
         return out
+
+    def uploading(self):
+        """Bytes in the phone's temp files (an upload in progress)."""
+        total = 0
+        for dirpath, _dirs, files in os.walk(self.remote):
+            for f in files:
+                if f.endswith(".part"):
+                    total += os.path.getsize(os.path.join(dirpath, f))
+        return total
+
+
+@unittest.skipUnless(os.access(SSHD, os.X_OK) and os.geteuid() == 0,
+                     "needs OpenSSH's sshd and root (to run it on a loopback port)")
+class RouterPhone(PhoneTestCase):
 
     def config(self, device, trigger=""):
         return self.write_config(f"""\
@@ -190,15 +203,6 @@ to = ["phone"]
     def wait_queued(self, n):
         t.wait_for(lambda: os.path.exists(t.ledger_path(self.data)) and
                    sum(self.states().values()) == n, 60, what="%d jobs queued" % n)
-
-    def uploading(self):
-        """Bytes in the phone's temp files (an upload in progress)."""
-        total = 0
-        for dirpath, _dirs, files in os.walk(self.remote):
-            for f in files:
-                if f.endswith(".part"):
-                    total += os.path.getsize(os.path.join(dirpath, f))
-        return total
 
     def assert_delivered_are_complete(self, photos):
         """Every job marked delivered names a file that is complete and byte-identical."""

@@ -6,40 +6,17 @@ second and nothing is recorded for the cut photo; join again -> the rest arrives
 Also: `config check` refuses spool = "none" with a route to a sink that cannot stream."""
 
 import os
-import shutil
 import time
 import unittest
 
 import camrelay_testlib as t
-from test_router_phone import MAC, PAD, ThrottlingProxy
-from test_ssh_sinks import SSHD, Sshd, free_port
+from test_router_phone import MAC, PhoneTestCase
+from test_ssh_sinks import SSHD
 
 
 @unittest.skipUnless(os.access(SSHD, os.X_OK) and os.geteuid() == 0,
                      "needs OpenSSH's sshd and root (to run it on a loopback port)")
-class StreamingMode(t.CamrelayTestCase):
-
-    def setUp(self):
-        super().setUp()
-        os.chmod(self.tmp, 0o755)
-        ssh_dir = os.path.join(self.tmp, "ssh")
-        os.makedirs(ssh_dir)
-        self.sshd = Sshd(ssh_dir, free_port())
-        self.addCleanup(self.sshd.stop)
-        self.sshd.start()
-        self.proxy = ThrottlingProxy(self.sshd.port, 1024 * 1024)
-        self.addCleanup(self.proxy.stop)
-        self.remote = os.path.join(self.tmp, "phone")
-        os.makedirs(self.remote)
-        self.key = os.path.join(self.tmp, "id_ed25519")
-        shutil.copyfile(self.sshd.client_key, self.key)
-        os.chmod(self.key, 0o600)
-        self.known_hosts = os.path.join(self.tmp, "known_hosts")
-        with open(self.sshd.host_key + ".pub") as f:
-            kind, b64 = f.read().split()[:2]
-        with open(self.known_hosts, "w") as f:
-            f.write("[127.0.0.1]:%d %s %s\n" % (self.proxy.port, kind, b64))
-        self.socket = os.path.join(self.tmp, "control.sock")
+class StreamingMode(PhoneTestCase):
 
     def config(self, extra_sink=""):
         return self.write_config(f"""\
@@ -71,22 +48,6 @@ connect_timeout = 10
 to = ["phone"]
 """)
 
-    def big_photos(self, n):
-        out = []
-        for path, _sha, date in self.photos(n):
-            with open(path, "ab") as f:
-                f.write(os.urandom(PAD))
-            out.append((path, t.sha256_file(path), date))
-        return out
-
-    def uploading(self):
-        total = 0
-        for dirpath, _dirs, files in os.walk(self.remote):
-            for f in files:
-                if f.endswith(".part"):
-                    total += os.path.getsize(os.path.join(dirpath, f))
-        return total
-
     def delivered(self):
         if not os.path.exists(t.ledger_path(self.data)):
             return 0
@@ -111,7 +72,7 @@ to = ["phone"]
             self.assertEqual(len(paths), 1, "duplicate of one photo: %s" % paths)
 
     def test_join_leave_join(self):
-        photos = self.big_photos(3)
+        photos = self.make_big_photos(3)
         cfg = self.config()
         self.assertExit(t.run(["config", "check", cfg]), 0)
         ev = lambda what: self.assertExit(t.run(["hostapd-event", "-c", cfg, "wlan0", what,
