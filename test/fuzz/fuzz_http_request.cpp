@@ -5,6 +5,7 @@
 //    and the final error are identical to feeding the input whole;
 //  * need_more only when the piece is used up; consumed never exceeds the piece;
 //  * body bytes never exceed Content-Length / the body limit.
+#include "multipart_chunks.hpp"
 #include "proto/http/multipart.hpp"
 #include "proto/http/request_parser.hpp"
 
@@ -142,33 +143,7 @@ std::string split(std::string const& body, std::string const& boundary, std::siz
         return false;
     };
     http::bytes_view in(reinterpret_cast<std::byte const*>(body.data()), body.size());
-    bool stop = false;
-    std::size_t pos = 0;
-    while (pos < in.size() && !stop)
-    {
-        auto piece = in.subspan(pos, std::min(chunk, in.size() - pos));
-        pos += piece.size();
-        while (!stop)
-        {
-            auto r = mp.feed(piece);
-            if (r.consumed > piece.size())
-                std::abort();
-            piece = piece.subspan(r.consumed);
-            if (r.event == http::multipart_event::need_more)
-            {
-                if (!piece.empty())
-                    std::abort();
-                break;
-            }
-            stop = handle(r);
-        }
-    }
-    for (int guard = 0; !stop; ++guard)
-    {
-        if (guard > 16)
-            std::abort(); // finish() must reach done or error
-        stop = handle(mp.finish());
-    }
+    camrelay::test::feed_multipart_in_chunks(mp, in, chunk, handle);
     return log;
 }
 

@@ -6,6 +6,7 @@
 //  * finish() reaches done or error within a few calls;
 //  * internal buffering stays small: a part_data span that does not point into the input is at
 //    most a delimiter long (+2).
+#include "multipart_chunks.hpp"
 #include "proto/http/multipart.hpp"
 
 #include <algorithm>
@@ -58,33 +59,7 @@ std::string split(std::string_view body, std::string const& boundary, std::size_
         }
         return false;
     };
-    bool stop = false;
-    std::size_t pos = 0;
-    while (pos < all.size() && !stop)
-    {
-        auto piece = all.subspan(pos, std::min(chunk, all.size() - pos));
-        pos += piece.size();
-        while (!stop)
-        {
-            auto r = mp.feed(piece);
-            if (r.consumed > piece.size())
-                std::abort();
-            piece = piece.subspan(r.consumed);
-            if (r.event == http::multipart_event::need_more)
-            {
-                if (!piece.empty())
-                    std::abort();
-                break;
-            }
-            stop = handle(r);
-        }
-    }
-    for (int guard = 0; !stop; ++guard)
-    {
-        if (guard > 16)
-            std::abort();
-        stop = handle(mp.finish());
-    }
+    camrelay::test::feed_multipart_in_chunks(mp, all, chunk, handle);
     for (std::size_t i = 0; i < http::multipart_leniency_count; ++i)
         log += " " + std::to_string(mp.leniency_used(static_cast<http::multipart_leniency>(i)));
     return log;
