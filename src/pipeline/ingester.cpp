@@ -214,20 +214,10 @@ ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera
 
     auto asset = describe(cam, obj, final_path, sha, size);
     auto sinks = routes_for(cam, obj);
-    auto id = store_.record_arrival(camera_id, key, asset, sinks, now_seconds());
-    if (!id)
-    {
-        // The spooled file stays; the next scan finds it complete and records it then.
-        res.error = "ledger error recording " + obj.name + ": " + id.error().message();
-        ++stats_.failed;
+    // On a ledger error the spooled file stays; the next scan finds it complete and records it.
+    if (!recorded(store_.record_arrival(camera_id, key, asset, sinks, now_seconds()), camera_id,
+                  joined, obj.name, res))
         return res;
-    }
-    {
-        std::lock_guard lock(mutex_);
-        known_[camera_id].insert(joined);
-    }
-    ++stats_.fetched;
-    res.status = ingest::fetch_status::stored;
     log::info(log_tag, "camera={} asset={} file={}/{} size={} sha256={} -> {} sink(s)",
               cam.identity, asset.id, obj.folder, obj.name, size, sha.substr(0, 12), sinks.size());
     if (on_new_jobs_)
@@ -354,14 +344,26 @@ ingest::fetch_result ingester::fetch_stream(std::int64_t camera_id, ingest::came
     }
     asset.sha256 = sha;
     asset.size = size;
-    auto id = store_.record_streamed(camera_id, key, asset, receipts, now_seconds());
+    // On a ledger error the photo is delivered but not recorded: the next scan streams it
+    // again, and the sinks find the same content already there.
+    if (!recorded(store_.record_streamed(camera_id, key, asset, receipts, now_seconds()),
+                  camera_id, joined, obj.name, res))
+        return res;
+    log::info(log_tag, "camera={} asset={} file={}/{} size={} sha256={} streamed -> {} sink(s)",
+              cam.identity, asset.id, obj.folder, obj.name, size, sha.substr(0, 12),
+              receipts.size());
+    return res;
+}
+
+bool ingester::recorded(result<std::int64_t> const& id, std::int64_t camera_id,
+                        std::string const& joined, std::string const& name,
+                        ingest::fetch_result& res)
+{
     if (!id)
     {
-        // Delivered but not recorded: the next scan streams it again, and the sinks find the
-        // same content already there.
-        res.error = "ledger error recording " + obj.name + ": " + id.error().message();
+        res.error = "ledger error recording " + name + ": " + id.error().message();
         ++stats_.failed;
-        return res;
+        return false;
     }
     {
         std::lock_guard lock(mutex_);
@@ -369,10 +371,7 @@ ingest::fetch_result ingester::fetch_stream(std::int64_t camera_id, ingest::came
     }
     ++stats_.fetched;
     res.status = ingest::fetch_status::stored;
-    log::info(log_tag, "camera={} asset={} file={}/{} size={} sha256={} streamed -> {} sink(s)",
-              cam.identity, asset.id, obj.folder, obj.name, size, sha.substr(0, 12),
-              receipts.size());
-    return res;
+    return true;
 }
 
 asset_info ingester::describe(ingest::camera_info const& cam, ingest::object_ref const& obj,

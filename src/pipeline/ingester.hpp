@@ -72,6 +72,10 @@ public:
 
 private:
     class pushed_file;
+    /// After the ledger call that records a fetched object: on success remembers the object as
+    /// known and reports it stored; on failure reports the error. False on failure.
+    bool recorded(result<std::int64_t> const& id, std::int64_t camera_id,
+                  std::string const& joined, std::string const& name, ingest::fetch_result& res);
     asset_info describe(ingest::camera_info const& cam, ingest::object_ref const& obj,
                         std::filesystem::path const& spooled, std::string sha,
                         std::uint64_t size) const;
