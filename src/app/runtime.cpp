@@ -50,6 +50,8 @@ public:
     {
         return std::make_error_code(std::errc::operation_not_supported);
     }
+    void object_unreadable(std::int64_t, ingest::object_problem const&) override {}
+    void object_recovered(std::int64_t, ingest::object_problem const&) override {}
     void camera_event(std::int64_t, std::string const&, std::string const&) override {}
 };
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stop_token>
 #include <string>
@@ -84,6 +85,26 @@ struct message_part
     std::string alt_text;
 };
 
+/// An object a camera listed (or announced) that could not be described, fetched or stored, as far
+/// as it is known. Nothing a camera lists may disappear quietly: the source reports it here.
+struct object_problem
+{
+    std::string folder;                  ///< where known, else ""
+    std::string name;                    ///< where known, else ""
+    std::optional<std::uint32_t> handle; ///< the camera's object handle (PTP), where there is one
+    std::string reason;                  ///< for the user: why it could not be read
+    bool timeout = false;                ///< the camera did not answer in time (not a protocol error)
+
+    /// What identifies the problem within one camera session: folder/name where known, else the
+    /// handle.
+    std::string key() const
+    {
+        if (!name.empty())
+            return folder + "/" + name;
+        return handle ? "#" + std::to_string(*handle) : std::string("?");
+    }
+};
+
 /// Implemented by the pipeline. Thread-safe: every camera thread calls it.
 class object_handler
 {
@@ -107,6 +128,14 @@ public:
     /// queued and the parts' spool copies are released. Returns the message id.
     virtual result<std::int64_t> queue_message(std::int64_t camera_id, message_info const& info,
                                                std::span<const message_part> parts) = 0;
+    /// A listed object that could not be described or read before any transfer (no readable
+    /// ObjectInfo, a card entry that is not a regular file inside the card, a transfer refused
+    /// by the camera): counted as unreadable in the summary, a camera event "unreadable" with
+    /// handle, folder/name and reason, kept among the unresolved failures (import exit code) and
+    /// never recorded as known. The source retries it at its next scan, with backoff.
+    virtual void object_unreadable(std::int64_t camera_id, object_problem const& problem) = 0;
+    /// An object reported unreadable earlier in this process was read after all (same key()).
+    virtual void object_recovered(std::int64_t camera_id, object_problem const& problem) = 0;
     /// Progress and problems a user should see (camera gone, camera refuses...).
     virtual void camera_event(std::int64_t camera_id, std::string const& kind,
                               std::string const& message) = 0;

@@ -532,6 +532,51 @@ result<std::int64_t> ingester::queue_message(std::int64_t camera_id, message_inf
     return id;
 }
 
+void ingester::object_unreadable(std::int64_t camera_id, ingest::object_problem const& problem)
+{
+    ++stats_.unreadable;
+    std::string camera_name;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = cameras_.find(camera_id); it != cameras_.end())
+            camera_name = it->second.name;
+    }
+    long nth = 0;
+    {
+        std::lock_guard lock(failures_mutex_);
+        unresolved_.insert(std::to_string(camera_id) + "\x1funreadable\x1f" + problem.key());
+        nth = ++unreadable_per_camera_[camera_id];
+    }
+    std::string where = problem.name.empty() ? std::string() : problem.folder + "/" + problem.name;
+    if (problem.handle)
+        where += (where.empty() ? "" : " ") + ("handle=" + std::to_string(*problem.handle));
+    auto message = (camera_name.empty() ? std::string("camera") : camera_name) + ": " + where +
+                   " could not be read: " + problem.reason +
+                   (problem.timeout ? " (timeout)" : "");
+    if (nth <= unreadable_reported_singly)
+    {
+        log::warn(log_tag, "{}", message);
+        store_.add_event("unreadable", message, now_seconds(), camera_id);
+    }
+    else if (nth == unreadable_reported_singly + 1 || (nth % 1000) == 0)
+    {
+        // Summed up from here on: one line now and then instead of one per object.
+        auto sum = (camera_name.empty() ? std::string("camera") : camera_name) + ": " +
+                   std::to_string(nth) + " objects could not be read so far (latest: " + message +
+                   ")";
+        log::warn(log_tag, "{}", sum);
+        store_.add_event("unreadable", sum, now_seconds(), camera_id);
+    }
+    else
+        log::debug(log_tag, "{}", message);
+}
+
+void ingester::object_recovered(std::int64_t camera_id, ingest::object_problem const& problem)
+{
+    std::lock_guard lock(failures_mutex_);
+    unresolved_.erase(std::to_string(camera_id) + "\x1funreadable\x1f" + problem.key());
+}
+
 void ingester::camera_event(std::int64_t camera_id, std::string const& kind,
                             std::string const& message)
 {

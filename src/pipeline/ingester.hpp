@@ -28,6 +28,7 @@ struct ingest_stats
     std::atomic<long> to_fetch{0};   ///< new objects found
     std::atomic<long> fetched{0};    ///< new assets stored
     std::atomic<long> failed{0};     ///< transfers that failed
+    std::atomic<long> unreadable{0}; ///< listed objects that could not be described or read
     std::atomic<long> resumed{0};    ///< transfers that continued a leftover .part
     std::atomic<long long> bytes{0}; ///< content bytes moved
 };
@@ -49,8 +50,15 @@ public:
         ingest::object_ref const& obj) override;
     result<std::int64_t> queue_message(std::int64_t camera_id, message_info const& info,
                                        std::span<const ingest::message_part> parts) override;
+    void object_unreadable(std::int64_t camera_id, ingest::object_problem const& problem) override;
+    void object_recovered(std::int64_t camera_id, ingest::object_problem const& problem) override;
     void camera_event(std::int64_t camera_id, std::string const& kind,
                       std::string const& message) override;
+
+    /// Unreadable objects reported one by one (log warning and ledger event) per camera and
+    /// process; past that they are summed up, so a card of a million broken entries gives a
+    /// bounded log and ledger.
+    static constexpr long unreadable_reported_singly = 20;
 
     ingest_stats const& stats() const { return stats_; }
 
@@ -100,6 +108,7 @@ private:
     std::map<std::int64_t, std::filesystem::path> received_;
     mutable std::mutex failures_mutex_;
     std::set<std::string> unresolved_;  // camera id + object key of failed, not yet stored fetches
+    std::map<std::int64_t, long> unreadable_per_camera_; // reports so far, for the summing up
     stream_gate stream_gate_;           // set: streaming mode
     std::size_t stream_capacity_ = stream_buffer::default_capacity;
     std::atomic<std::size_t> stream_high_water_{0};

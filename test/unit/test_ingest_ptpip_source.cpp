@@ -337,10 +337,22 @@ class recording_handler final : public ingest::object_handler
         r.status = ingest::fetch_status::stored;
         return r;
     }
+    void object_unreadable(std::int64_t, ingest::object_problem const& p) override
+    {
+        unreadable.push_back(p);
+        events.push_back("unreadable: " + p.key() + ": " + p.reason);
+    }
+    void object_recovered(std::int64_t, ingest::object_problem const& p) override
+    {
+        recovered.push_back(p.key());
+    }
     void camera_event(std::int64_t, std::string const& kind, std::string const& message) override
     {
         events.push_back(kind + ": " + message);
     }
+
+    std::vector<ingest::object_problem> unreadable;
+    std::vector<std::string> recovered;
 
     std::string identity;
     std::vector<std::string> calls;

@@ -109,6 +109,11 @@ class fake_handler : public object_handler
         messages.push_back({camera_id, info, {parts.begin(), parts.end()}});
         return static_cast<std::int64_t>(messages.size());
     }
+    void object_unreadable(std::int64_t, object_problem const& p) override
+    {
+        events.emplace_back("unreadable", p.key() + ": " + p.reason);
+    }
+    void object_recovered(std::int64_t, object_problem const&) override {}
     void camera_event(std::int64_t, std::string const& kind, std::string const& message) override
     {
         events.emplace_back(kind, message);
