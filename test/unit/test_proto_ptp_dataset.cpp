@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace
 {
 
@@ -218,10 +220,31 @@ TEST(ProtoPtpDataset, ObjectInfoRoundTripAndDates)
     ASSERT_TRUE(back->modification_time());
     EXPECT_EQ(back->modification_time()->utc_offset_minutes, 120);
 
-    // Every truncation is an error, never UB.
+    // A cut after Filename, CaptureDate or ModificationDate is tolerated (the missing strings are
+    // "" and counted); every other cut is an error, never UB.
+    std::size_t const after_filename = ptp::object_info_fixed_size + 1 + 13 * 2;
+    std::size_t const after_capture = after_filename + 1 + 16 * 2;
+    std::size_t const after_modification = after_capture + 1 + 23 * 2;
     for (std::size_t n = 0; n < out.size(); ++n)
-        EXPECT_EQ(ptp::decode_object_info(ptp::bytes_view(out).first(n)).error(), errc::truncated)
-            << n;
+    {
+        ptp::leniency_counters c;
+        auto cut = ptp::decode_object_info(ptp::bytes_view(out).first(n), &c);
+        if (n != after_filename && n != after_capture && n != after_modification)
+        {
+            EXPECT_EQ(cut.error(), errc::truncated) << n;
+            EXPECT_FALSE(c.any()) << n; // a refused dataset counts nothing
+            continue;
+        }
+        ASSERT_TRUE(cut) << n;
+        EXPECT_EQ(cut->filename, o.filename);
+        EXPECT_EQ(cut->keywords, "");
+        EXPECT_EQ(c.count(ptp::leniency::object_info_no_keywords), 1u);
+        EXPECT_EQ(c.count(ptp::leniency::object_info_no_modification_date),
+                  n == after_modification ? 0u : 1u);
+        EXPECT_EQ(c.count(ptp::leniency::object_info_no_capture_date),
+                  n == after_filename ? 1u : 0u);
+        EXPECT_EQ(cut->capture_date, n == after_filename ? "" : o.capture_date);
+    }
     // Bad strings refuse to encode and leave `out` alone.
     o.keywords = std::string(300, 'k');
     ptp::byte_vector none;
@@ -252,10 +275,35 @@ TEST(ProtoPtpDataset, DeviceInfoRoundTrip)
     EXPECT_EQ(*back, d);
     EXPECT_TRUE(back->supports(ptp::op_code::get_partial_object));
     EXPECT_FALSE(back->supports(ptp::op_code::get_object));
-    for (std::size_t n = 0; n < out.size(); ++n)
-        EXPECT_FALSE(ptp::decode_device_info(ptp::bytes_view(out).first(n))) << n;
-    // X-T4 over Wi-Fi sends an empty DeviceInfo (quirk::empty_device_info): an error, not UB.
-    EXPECT_EQ(ptp::decode_device_info({}).error(), errc::truncated);
+    // Cuts between the four trailing strings are tolerated; inside the head, the arrays or a
+    // string they are errors.
+    std::size_t const after_arrays =
+        2 + 4 + 2 + (1 + 22 * 2) + 2 + (4 + 3 * 2) + (4 + 2) + (4 + 2) + (4 + 2 * 2) + (4 + 2);
+    std::vector<std::size_t> boundaries{after_arrays};
+    for (std::size_t len : {9u, 5u, 5u})
+        boundaries.push_back(boundaries.back() + 1 + len * 2);
+    for (std::size_t n = 1; n < out.size(); ++n)
+    {
+        ptp::leniency_counters c;
+        auto cut = ptp::decode_device_info(ptp::bytes_view(out).first(n), &c);
+        if (std::find(boundaries.begin(), boundaries.end(), n) == boundaries.end())
+        {
+            EXPECT_FALSE(cut) << n;
+            EXPECT_FALSE(c.any()) << n;
+            continue;
+        }
+        ASSERT_TRUE(cut) << n;
+        EXPECT_EQ(cut->operations_supported, d.operations_supported);
+        EXPECT_EQ(cut->serial_number, "");
+        EXPECT_EQ(c.count(ptp::leniency::device_info_truncated), 1u);
+        EXPECT_EQ(c.describe(), "device_info_truncated=1");
+    }
+    // X-T4 over Wi-Fi sends an empty DeviceInfo (quirk::empty_device_info): defaults, counted.
+    ptp::leniency_counters c;
+    auto empty = ptp::decode_device_info({}, &c);
+    ASSERT_TRUE(empty);
+    EXPECT_EQ(*empty, ptp::device_info{});
+    EXPECT_EQ(c.count(ptp::leniency::device_info_empty), 1u);
 }
 
 TEST(ProtoPtpDataset, StorageInfoRoundTrip)
@@ -268,7 +316,20 @@ TEST(ProtoPtpDataset, StorageInfoRoundTrip)
     ASSERT_TRUE(back);
     EXPECT_EQ(*back, s);
     for (std::size_t n = 0; n < out.size(); ++n)
-        EXPECT_EQ(ptp::decode_storage_info(ptp::bytes_view(out).first(n)).error(), errc::truncated);
+    {
+        ptp::leniency_counters c;
+        auto cut = ptp::decode_storage_info(ptp::bytes_view(out).first(n), &c);
+        if (n != 26 && n != 26 + 1 + 8)
+        {
+            EXPECT_EQ(cut.error(), errc::truncated) << n;
+            continue;
+        }
+        ASSERT_TRUE(cut) << n;
+        EXPECT_EQ(cut->max_capacity, s.max_capacity);
+        EXPECT_EQ(cut->storage_description, n == 26 ? "" : "SD1");
+        EXPECT_EQ(cut->volume_label, "");
+        EXPECT_EQ(c.count(ptp::leniency::storage_info_truncated), 1u);
+    }
 }
 
 TEST(ProtoPtpDataset, DevicePropDescFormsAndValues)

@@ -2,6 +2,7 @@
 #include "proto/ptp/dataset.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace camrelay::proto::ptp
 {
@@ -33,10 +34,18 @@ void append_utf8(std::string& out, char32_t cp)
     }
 }
 
-template <class T> result<T> finish(reader const& r, T&& value)
+/// Ends a whole-payload decode: the reader's error if any; else bytes left are trailing_bytes, and
+/// the leniencies seen while decoding (`seen`) are added to the caller's counters. A dataset that
+/// fails counts nothing.
+template <class T>
+result<T> finish(reader const& r, T&& value, leniency_counters& seen, leniency_counters* lenient)
 {
     if (!r.ok())
         return error_result<T>(r.error());
+    if (!r.empty())
+        seen.add(leniency::trailing_bytes);
+    if (lenient)
+        lenient->merge(seen);
     return std::move(value);
 }
 
@@ -180,21 +189,31 @@ result<std::u16string> utf8_to_utf16(std::string_view s)
     return out;
 }
 
-std::string read_string(reader& r)
+std::string read_string(reader& r, leniency_counters* lenient)
 {
     std::uint8_t n = r.u8();
+    if (!r.ok() || n == 0)
+        return {};
     auto raw = r.bytes(std::size_t{n} * 2);
     if (!r.ok())
         return {};
     std::u16string units;
     units.reserve(n);
+    bool nul = false;
     for (std::size_t i = 0; i < raw.size(); i += 2)
     {
         auto u = static_cast<char16_t>(load_u16(raw.data() + i));
         if (u == 0)
+        {
+            nul = true;
+            if (i + 2 != raw.size())
+                note(lenient, leniency::string_early_nul);
             break;
+        }
         units.push_back(u);
     }
+    if (!nul)
+        note(lenient, leniency::string_without_nul);
     return utf16_to_utf8(units);
 }
 
@@ -220,11 +239,18 @@ std::error_code write_string(writer& w, std::string_view utf8)
     return {};
 }
 
-result<std::vector<std::uint32_t>> decode_uint32_array(bytes_view payload, std::size_t limit)
+result<std::vector<std::uint32_t>> decode_uint32_array(bytes_view payload, std::size_t limit,
+                                                       leniency_counters* lenient)
 {
+    leniency_counters seen;
+    if (payload.empty())
+    {
+        note(lenient, leniency::array_empty_payload);
+        return std::vector<std::uint32_t>{};
+    }
     reader r(payload);
     auto v = read_array<std::uint32_t>(r, limit);
-    return finish(r, std::move(v));
+    return finish(r, std::move(v), seen, lenient);
 }
 
 void encode_uint32_array(std::vector<std::uint32_t> const& items, byte_vector& out)
@@ -317,25 +343,38 @@ bool device_info::supports(op_code op) const
            operations_supported.end();
 }
 
-result<device_info> decode_device_info(bytes_view payload)
+result<device_info> decode_device_info(bytes_view payload, leniency_counters* lenient)
 {
-    reader r(payload);
+    leniency_counters seen;
     device_info d;
+    if (payload.empty())
+    {
+        // Fuji X-T4 over Wi-Fi (quirk::empty_device_info): nothing at all.
+        note(lenient, leniency::device_info_empty);
+        return d;
+    }
+    reader r(payload);
     d.standard_version = r.u16();
     d.vendor_extension_id = r.u32();
     d.vendor_extension_version = r.u16();
-    d.vendor_extension_desc = read_string(r);
+    d.vendor_extension_desc = read_string(r, &seen);
     d.functional_mode = r.u16();
     d.operations_supported = read_array<op_code>(r);
     d.events_supported = read_array<event_code>(r);
     d.device_properties_supported = read_array<device_prop>(r);
     d.capture_formats = read_array<object_format>(r);
     d.image_formats = read_array<object_format>(r);
-    d.manufacturer = read_string(r);
-    d.model = read_string(r);
-    d.device_version = read_string(r);
-    d.serial_number = read_string(r);
-    return finish(r, std::move(d));
+    // The four strings at the end are optional (libgphoto2: "be more relaxed").
+    for (auto* s : {&d.manufacturer, &d.model, &d.device_version, &d.serial_number})
+    {
+        if (r.ok() && r.empty())
+        {
+            seen.add(leniency::device_info_truncated);
+            break;
+        }
+        *s = read_string(r, &seen);
+    }
+    return finish(r, std::move(d), seen, lenient);
 }
 
 result<void> encode(device_info const& d, byte_vector& out)
@@ -362,8 +401,9 @@ result<void> encode(device_info const& d, byte_vector& out)
 
 // --- StorageInfo ---------------------------------------------------------------------------------
 
-result<storage_info> decode_storage_info(bytes_view payload)
+result<storage_info> decode_storage_info(bytes_view payload, leniency_counters* lenient)
 {
+    leniency_counters seen;
     reader r(payload);
     storage_info s;
     s.storage_type = r.u16();
@@ -372,9 +412,16 @@ result<storage_info> decode_storage_info(bytes_view payload)
     s.max_capacity = r.u64();
     s.free_space_in_bytes = r.u64();
     s.free_space_in_images = r.u32();
-    s.storage_description = read_string(r);
-    s.volume_label = read_string(r);
-    return finish(r, std::move(s));
+    for (auto* str : {&s.storage_description, &s.volume_label})
+    {
+        if (r.ok() && r.empty())
+        {
+            seen.add(leniency::storage_info_truncated);
+            break;
+        }
+        *str = read_string(r, &seen);
+    }
+    return finish(r, std::move(s), seen, lenient);
 }
 
 result<void> encode(storage_info const& s, byte_vector& out)
@@ -413,8 +460,9 @@ std::optional<date_time> object_info::modification_time() const
     return *d;
 }
 
-result<object_info> decode_object_info(bytes_view payload)
+result<object_info> decode_object_info(bytes_view payload, leniency_counters* lenient)
 {
+    leniency_counters seen;
     reader r(payload);
     object_info o;
     o.storage_id = r.u32();                               // 0
@@ -432,11 +480,23 @@ result<object_info> decode_object_info(bytes_view payload)
     o.association_type = r.u16();                         // 42
     o.association_desc = r.u32();                         // 44
     o.sequence_number = r.u32();                          // 48
-    o.filename = read_string(r);                          // 52
-    o.capture_date = read_string(r);
-    o.modification_date = read_string(r);
-    o.keywords = read_string(r);
-    return finish(r, std::move(o));
+    o.filename = read_string(r, &seen);                   // 52: required (the identity)
+    // CaptureDate, ModificationDate, Keywords: each missing one (at the end) takes "".
+    std::pair<std::string*, leniency> const optional_tail[] = {
+        {&o.capture_date, leniency::object_info_no_capture_date},
+        {&o.modification_date, leniency::object_info_no_modification_date},
+        {&o.keywords, leniency::object_info_no_keywords},
+    };
+    bool ended = false;
+    for (auto const& [field, missing] : optional_tail)
+    {
+        ended = ended || (r.ok() && r.empty());
+        if (ended)
+            seen.add(missing);
+        else
+            *field = read_string(r, &seen);
+    }
+    return finish(r, std::move(o), seen, lenient);
 }
 
 result<void> encode(object_info const& o, byte_vector& out)
@@ -529,7 +589,7 @@ std::optional<std::string> value_as_string(data_type t, bytes_view raw)
     return s;
 }
 
-device_prop_desc read_device_prop_desc(reader& r)
+device_prop_desc read_device_prop_desc(reader& r, leniency_counters* lenient)
 {
     device_prop_desc d;
     d.code = static_cast<device_prop>(r.u16());
@@ -538,6 +598,12 @@ device_prop_desc read_device_prop_desc(reader& r)
     auto copy = [](bytes_view v) { return byte_vector(v.begin(), v.end()); };
     d.factory_default = copy(read_value(r, d.type));
     d.current_value = copy(read_value(r, d.type));
+    if (r.ok() && r.empty())
+    {
+        // No FormFlag at all: form none (libgphoto2 does the same).
+        note(lenient, leniency::prop_desc_no_form);
+        return d;
+    }
     auto form = r.u8();
     if (!r.ok())
         return d;
@@ -567,11 +633,12 @@ device_prop_desc read_device_prop_desc(reader& r)
     return d;
 }
 
-result<device_prop_desc> decode_device_prop_desc(bytes_view payload)
+result<device_prop_desc> decode_device_prop_desc(bytes_view payload, leniency_counters* lenient)
 {
+    leniency_counters seen;
     reader r(payload);
-    auto d = read_device_prop_desc(r);
-    return finish(r, std::move(d));
+    auto d = read_device_prop_desc(r, &seen);
+    return finish(r, std::move(d), seen, lenient);
 }
 
 void encode(device_prop_desc const& d, byte_vector& out)

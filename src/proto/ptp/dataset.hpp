@@ -2,15 +2,20 @@
 // strings, DeviceInfo, StorageInfo, ObjectInfo, DevicePropDesc. Decode and encode.
 //
 // Decoders take the data-phase payload (no PTP/IP or container header), never throw on input and
-// return `camrelay::result<T>` with a `camrelay.ptp` error. Bytes after a complete dataset are
-// ignored (vendors append fields). Encoders append to a vector and fail only for values the wire
-// format cannot carry (strings over 254 UCS-2 units, invalid UTF-8). Strings are UTF-8 in memory,
-// UCS-2LE (UTF-16LE; surrogate pairs are kept) on the wire. Pure functions; any thread.
+// return `camrelay::result<T>` with a `camrelay.ptp` error. They are tolerant the way libgphoto2's
+// ptp-pack.c is (proto/ptp/leniency.hpp): a missing trailing field takes its default, bytes after
+// a complete dataset are ignored, and each such deviation is added to the optional
+// `leniency_counters*` (last parameter; nullptr = do not count). A string or array that claims
+// more than the data holds, or a fixed part cut short, stays an error. Encoders append to a vector
+// and fail only for values the wire format cannot carry (strings over 254 UCS-2 units, invalid
+// UTF-8). Strings are UTF-8 in memory, UCS-2LE (UTF-16LE; surrogate pairs are kept) on the wire.
+// Pure functions; any thread.
 #pragma once
 
 #include "core/error.hpp"
 #include "proto/ptp/byte_io.hpp"
 #include "proto/ptp/codes.hpp"
+#include "proto/ptp/leniency.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -35,9 +40,11 @@ std::string utf16_to_utf8(std::u16string_view s);
 /// UTF-8 -> UTF-16 code units; errc::bad_string for invalid UTF-8.
 result<std::u16string> utf8_to_utf16(std::string_view s);
 
-/// Reads a PTP string: u8 NumChars (incl. NUL) then NumChars UCS-2LE units. The text ends at the
-/// first NUL; a missing terminating NUL is tolerated. Sets the reader's error on truncation.
-std::string read_string(reader& r);
+/// Reads a PTP string: u8 NumChars (incl. NUL) then NumChars UCS-2LE units; NumChars 0 is "".
+/// The text ends at the first NUL; a missing NUL (string_without_nul) and a NUL before the last
+/// unit (string_early_nul) are tolerated and counted. A NumChars that runs past the end sets the
+/// reader's error (errc::truncated).
+std::string read_string(reader& r, leniency_counters* lenient = nullptr);
 /// Writes a PTP string ("" -> single 0x00 byte). errc::string_too_long / bad_string; on error
 /// nothing is written.
 std::error_code write_string(writer& w, std::string_view utf8);
@@ -86,9 +93,11 @@ template <class T> void write_array(writer& w, std::vector<T> const& items)
     }
 }
 
-/// Decodes a whole payload that is one AUINT32 (GetStorageIDs, GetObjectHandles).
+/// Decodes a whole payload that is one AUINT32 (GetStorageIDs, GetObjectHandles). An empty
+/// payload is [] (array_empty_payload); bytes after the array are ignored (trailing_bytes).
 result<std::vector<std::uint32_t>> decode_uint32_array(bytes_view payload,
-                                                       std::size_t limit = default_array_limit);
+                                                       std::size_t limit = default_array_limit,
+                                                       leniency_counters* lenient = nullptr);
 void encode_uint32_array(std::vector<std::uint32_t> const& items, byte_vector& out);
 
 // --- DateTime ------------------------------------------------------------------------------------
@@ -146,7 +155,10 @@ struct device_info
     friend bool operator==(device_info const&, device_info const&) = default;
 };
 
-result<device_info> decode_device_info(bytes_view payload);
+/// Empty payload: a default device_info (device_info_empty). The fixed head and the five arrays
+/// are required; Manufacturer, Model, DeviceVersion, SerialNumber may be missing at the end
+/// (device_info_truncated).
+result<device_info> decode_device_info(bytes_view payload, leniency_counters* lenient = nullptr);
 result<void> encode(device_info const& d, byte_vector& out);
 
 // --- StorageInfo ---------------------------------------------------------------------------------
@@ -166,7 +178,9 @@ struct storage_info
     friend bool operator==(storage_info const&, storage_info const&) = default;
 };
 
-result<storage_info> decode_storage_info(bytes_view payload);
+/// The 26-byte fixed part is required; StorageDescription / VolumeLabel may be missing at the end
+/// (storage_info_truncated).
+result<storage_info> decode_storage_info(bytes_view payload, leniency_counters* lenient = nullptr);
 result<void> encode(storage_info const& s, byte_vector& out);
 
 // --- ObjectInfo ----------------------------------------------------------------------------------
@@ -205,13 +219,17 @@ struct object_info
 /// Size of ObjectInfo's fixed part (offsets per shared/protocols/ptpip-fuji.md §1.2).
 inline constexpr std::size_t object_info_fixed_size = 52;
 
-result<object_info> decode_object_info(bytes_view payload);
+/// The 52-byte fixed part and Filename are required (errc::truncated otherwise: without them the
+/// object has no identity); CaptureDate, ModificationDate, Keywords may be missing at the end
+/// (object_info_no_capture_date / _no_modification_date / _no_keywords).
+result<object_info> decode_object_info(bytes_view payload, leniency_counters* lenient = nullptr);
 result<void> encode(object_info const& o, byte_vector& out);
 
 // --- DevicePropDesc ------------------------------------------------------------------------------
 
 /// Reads one value of type `t` and returns its raw wire bytes (fixed ints, arrays = u32 count +
-/// elements, strings = u8 count + UCS-2). errc::bad_data_type for unknown types.
+/// elements, strings = u8 count + UCS-2). errc::bad_data_type for unknown types; an array count
+/// or string NumChars past the end is errc::array_too_long / errc::truncated.
 bytes_view read_value(reader& r, data_type t);
 /// The value as a signed/unsigned 64-bit integer (integer types up to 64 bits only).
 std::optional<std::int64_t> value_as_int(data_type t, bytes_view raw);
@@ -241,9 +259,12 @@ struct device_prop_desc
     friend bool operator==(device_prop_desc const&, device_prop_desc const&) = default;
 };
 
-result<device_prop_desc> decode_device_prop_desc(bytes_view payload);
-/// Decodes from a reader (for lists); sets the reader's error on failure.
-device_prop_desc read_device_prop_desc(reader& r);
+/// A DevicePropDesc that ends after CurrentValue has form none (prop_desc_no_form).
+result<device_prop_desc> decode_device_prop_desc(bytes_view payload,
+                                                 leniency_counters* lenient = nullptr);
+/// Decodes from a reader (for lists); sets the reader's error on failure. A missing FormFlag is
+/// tolerated only when the reader is at its end.
+device_prop_desc read_device_prop_desc(reader& r, leniency_counters* lenient = nullptr);
 void encode(device_prop_desc const& d, byte_vector& out);
 
 } // namespace camrelay::proto::ptp

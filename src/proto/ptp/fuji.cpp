@@ -3,7 +3,7 @@
 namespace camrelay::proto::ptp::fuji
 {
 
-result<std::vector<prop_change>> decode_event_list(bytes_view payload)
+result<std::vector<prop_change>> decode_event_list(bytes_view payload, leniency_counters* lenient)
 {
     reader r(payload);
     std::uint16_t n = r.u16();
@@ -21,6 +21,8 @@ result<std::vector<prop_change>> decode_event_list(bytes_view payload)
     }
     if (!r.ok())
         return error_result<std::vector<prop_change>>(r.error());
+    if (!r.empty())
+        note(lenient, leniency::trailing_bytes);
     return out;
 }
 
@@ -44,9 +46,11 @@ std::optional<std::uint32_t> find(std::vector<prop_change> const& list, device_p
     return v;
 }
 
-result<std::vector<device_prop_desc>> decode_prop_desc_list(bytes_view payload)
+result<std::vector<device_prop_desc>> decode_prop_desc_list(bytes_view payload,
+                                                            leniency_counters* lenient)
 {
     using list_t = std::vector<device_prop_desc>;
+    leniency_counters seen;
     reader r(payload);
     std::uint32_t count = r.u32();
     // Each entry needs at least its 4-byte length and a 5-byte DevicePropDesc head.
@@ -61,12 +65,18 @@ result<std::vector<device_prop_desc>> decode_prop_desc_list(bytes_view payload)
         reader entry(r.bytes(len - 4));
         if (!r.ok())
             break;
-        out.push_back(read_device_prop_desc(entry));
+        out.push_back(read_device_prop_desc(entry, &seen));
         if (!entry.ok())
             return error_result<list_t>(entry.error());
+        if (!entry.empty())
+            seen.add(leniency::trailing_bytes);
     }
     if (!r.ok())
         return error_result<list_t>(r.error());
+    if (!r.empty())
+        seen.add(leniency::trailing_bytes);
+    if (lenient)
+        lenient->merge(seen);
     return out;
 }
 
@@ -83,10 +93,12 @@ void encode_prop_desc_list(std::vector<device_prop_desc> const& list, byte_vecto
     }
 }
 
-std::optional<std::uint32_t> decode_u32_value(bytes_view payload)
+std::optional<std::uint32_t> decode_u32_value(bytes_view payload, leniency_counters* lenient)
 {
     if (payload.size() < 4)
         return std::nullopt;
+    if (payload.size() > 4)
+        note(lenient, leniency::trailing_bytes);
     return load_u32(payload.data());
 }
 

@@ -62,11 +62,42 @@ feed_result event_channel::receive(ptp::bytes_view in)
     return res;
 }
 
+bool event_channel::lenient_event(ptp::bytes_view frame, std::size_t params_at)
+{
+    if (frame.size() < params_at)
+        return false;
+    // Code and transaction id sit right before the parameters in both dialects.
+    auto code = ptp::load_u16(frame.data() + params_at - 6);
+    auto tid = ptp::load_u32(frame.data() + params_at - 4);
+    auto rest = frame.subspan(params_at);
+    if (rest.size() % 4 != 0)
+        lenient_.add(ptp::leniency::event_odd_length);
+    auto n = rest.size() / 4;
+    if (n > max_params)
+    {
+        lenient_.add(ptp::leniency::event_too_many_params);
+        n = max_params;
+    }
+    std::vector<std::uint32_t> params;
+    params.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+        params.push_back(ptp::load_u32(rest.data() + 4 * i));
+    events_.push_back(camera_event{code, tid, std::move(params)});
+    return true;
+}
+
 void event_channel::handle(ptp::bytes_view frame)
 {
     if (options_.wire == dialect::fuji)
     {
         auto f = fuji::decode(frame);
+        // Fuji container: u32 length, u16 type (4 = event), u16 code, u32 tid, params.
+        if (!f && frame.size() >= 6 &&
+            ptp::load_u16(frame.data() + 4) == ptp::to_underlying(fuji::container_type::event) &&
+            (f.error() == make_error_code(errc::bad_packet) ||
+             f.error() == make_error_code(errc::too_many_params)) &&
+            lenient_event(frame, 12))
+            return;
         if (!f)
             return fail(f.error());
         auto* c = std::get_if<fuji::container>(&*f);
@@ -78,6 +109,13 @@ void event_channel::handle(ptp::bytes_view frame)
         return;
     }
     auto p = decode(frame);
+    // PTP/IP Event: u32 length, u32 type 8, u16 code, u32 tid, params (§1.1).
+    if (!p && ready_ && frame.size() >= 8 &&
+        ptp::load_u32(frame.data() + 4) == static_cast<std::uint32_t>(packet_type::event) &&
+        (p.error() == make_error_code(errc::bad_packet) ||
+         p.error() == make_error_code(errc::too_many_params)) &&
+        lenient_event(frame, 14))
+        return;
     if (!p)
         return fail(p.error());
     switch (type_of(*p))
