@@ -4,6 +4,10 @@
 // in shared/protocols/ptpip-fuji.md. Flags are grown only from captured traffic or logs. The layer
 // that acts on a flag is named in its paragraph: "session" = proto::ptpip::session acts on it;
 // "client" = the Asio source built on top of the session (later work) must act on it.
+//
+// Deviations inside datasets (short ObjectInfo, empty DeviceInfo, padding, strings without NUL,
+// odd event lengths) are not flags: every decoder tolerates them for every camera and counts
+// them by name; see proto/ptp/leniency.hpp, one paragraph per leniency.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +46,9 @@ enum class quirk : std::uint32_t
     pad_request_params = 1u << 4,
 
     /// Fujifilm X-T4 (libgphoto2 2.5.30 fujiptpip.c): GetDeviceInfo over Wi-Fi returns an EMPTY
-    /// data container; libgphoto2 then synthesises a DeviceInfo. §2.B step 8. Client: do not treat
-    /// a truncated/empty DeviceInfo as fatal; fall back to the model from the Init Ack.
+    /// data container; libgphoto2 then synthesises a DeviceInfo. §2.B step 8. Decoder: accepts
+    /// it as a default device_info and counts leniency::device_info_empty (leniency.hpp).
+    /// Client: fall back to the model from the Init Ack.
     empty_device_info = 1u << 5,
 
     /// Fujifilm browse mode (fudge, hkr X-T10 trace): ObjectInfo.ObjectCompressedSize is the
