@@ -147,8 +147,10 @@ TEST(ProtoPtpReplay, XH1DeviceInfo)
     EXPECT_EQ(c.code, 0x1001);
     EXPECT_EQ(c.transaction_id, 1u);
 
-    auto d = ptp::decode_device_info(c.payload);
+    ptp::leniency_counters lenient;
+    auto d = ptp::decode_device_info(c.payload, &lenient);
     ASSERT_TRUE(d) << d.error().message();
+    EXPECT_EQ(lenient.describe(), ""); // a real X-H1 DeviceInfo needs no leniency
     EXPECT_EQ(d->standard_version, 100);
     EXPECT_EQ(d->vendor_extension_id, ptp::to_underlying(ptp::vendor_extension::microsoft));
     EXPECT_EQ(d->vendor_extension_version, 100);
@@ -454,11 +456,12 @@ TEST(ProtoPtpReplay, FudgeXT5VersionsAndStateList)
 
 TEST(ProtoPtpReplay, LibgphotoLoopbackDatasets)
 {
+    ptp::leniency_counters lenient; // libgphoto2's own datasets need none
     for (auto const& r : data::tsv("std_tcp_payloads.tsv"))
     {
         if (r.frame == 20) // EndData with the 127-byte DeviceInfo, then an OperationResponse
         {
-            auto d = ptp::decode_device_info(ptp::bytes_view(r.payload).subspan(12, 127));
+            auto d = ptp::decode_device_info(ptp::bytes_view(r.payload).subspan(12, 127), &lenient);
             ASSERT_TRUE(d);
             EXPECT_EQ(d->vendor_extension_id, 0u);
             EXPECT_EQ(d->manufacturer, "FakeVendor");
@@ -474,7 +477,7 @@ TEST(ProtoPtpReplay, LibgphotoLoopbackDatasets)
     {
         if (r.frame == 36)
         {
-            auto d = ptp::decode_device_info(body(r.payload));
+            auto d = ptp::decode_device_info(body(r.payload), &lenient);
             ASSERT_TRUE(d);
             EXPECT_EQ(d->vendor_extension_id, 0x0Eu);
             EXPECT_EQ(d->vendor_extension_desc, "fujifilm.co.jp: 1.0; ");
@@ -483,7 +486,7 @@ TEST(ProtoPtpReplay, LibgphotoLoopbackDatasets)
         }
         if (r.frame == 56 || r.frame == 61)
         {
-            auto o = ptp::decode_object_info(body(r.payload));
+            auto o = ptp::decode_object_info(body(r.payload), &lenient);
             ASSERT_TRUE(o);
             EXPECT_EQ(o->storage_id, 0x00010001u);
             EXPECT_EQ(o->format, ptp::object_format::exif_jpeg);
@@ -497,17 +500,20 @@ TEST(ProtoPtpReplay, LibgphotoLoopbackDatasets)
         }
         if (r.frame == 41)
         {
-            auto ids = ptp::decode_uint32_array(body(r.payload));
+            auto ids =
+                ptp::decode_uint32_array(body(r.payload), ptp::default_array_limit, &lenient);
             ASSERT_TRUE(ids);
             EXPECT_EQ(*ids, std::vector<std::uint32_t>{0x00010001});
         }
         if (r.frame == 46)
         {
-            auto handles = ptp::decode_uint32_array(body(r.payload));
+            auto handles =
+                ptp::decode_uint32_array(body(r.payload), ptp::default_array_limit, &lenient);
             ASSERT_TRUE(handles);
             EXPECT_EQ(*handles, (std::vector<std::uint32_t>{1, 2}));
         }
     }
+    EXPECT_EQ(lenient.describe(), "");
 }
 
 TEST(ProtoPtpReplay, LiveViewFrame)
