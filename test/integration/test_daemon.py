@@ -63,6 +63,78 @@ class Daemon(t.CamrelayTestCase):
         self.assertLess(took, 10)
         self.assertIn("stopped cleanly", d.output())
 
+    def stuck_config(self, grace):
+        return self.write_config(f"""\
+[camrelay]
+data_dir = "{self.data}"
+shutdown_grace = {grace}
+
+[[source]]
+type = "usb"
+port = "disk:{self.card}"
+
+[sink.photos]
+type = "folder"
+path = "{self.dest}/{{name}}"
+
+[[route]]
+to = ["photos"]
+""")
+
+    def test_sigterm_leaves_a_stuck_camera_thread_behind(self):
+        # The camera thread blocks for ever inside a fetch (CAMRELAY_FAULTS ingest.hang: as
+        # libgphoto2's open() of a FIFO would), ignoring its stop request. SIGTERM must still end
+        # the daemon within shutdown_grace, saying which camera thread it left behind.
+        self.photos(3)
+        grace = 2
+        d = self.daemon(["-c", self.stuck_config(grace)], faults="ingest.hang=EIO@2")
+        t.wait_for(lambda: "this thread blocks for ever" in d.output(), 20,
+                   what="the camera thread to get stuck")
+        self.assertTrue(t.wait_for(lambda: self.delivered() == 1, 20, what="the first photo"))
+        rc, took = d.stop(signal.SIGTERM, timeout=grace + 20)
+        out = d.output()
+        self.assertEqual(rc, 1, out)
+        self.assertLess(took, grace + 3, "SIGTERM waited for the stuck camera thread:\n" + out)
+        self.assertGreaterEqual(took, grace - 0.5, "the stuck thread was not given its grace")
+        self.assertIn("did not stop within shutdown_grace (2 s)", out)
+        self.assertIn("leaving 1 stuck camera thread(s) behind", out)
+        self.assertNotIn("stopped cleanly", out)
+        self.assertEqual(t.scalar(self.data, "SELECT COUNT(*) FROM events WHERE kind='abandoned'"),
+                         1)
+        self.assertEqual(t.integrity_check(self.data), "ok")
+        # Nothing was lost: the next run, without the fault, fetches the rest.
+        d2 = self.daemon(["-c", self.stuck_config(grace)], log_name="daemon2.log")
+        t.wait_for(lambda: self.delivered() == 3, 30, what="the other photos")
+        rc, took = d2.stop(signal.SIGTERM)
+        self.assertEqual(rc, 0, d2.output())
+
+    def test_sigterm_ends_an_import_stuck_in_a_camera_thread(self):
+        self.photos(2)
+        grace = 1
+        p = t.subprocess.Popen([t.BIN, "import", "-q", "-c", self.stuck_config(grace)],
+                               stdout=t.subprocess.PIPE, stderr=t.subprocess.PIPE, text=True,
+                               env=t.env_for("ingest.hang=EIO"))
+        try:
+            deadline = time.monotonic() + 20
+            while not os.path.exists(t.ledger_path(self.data)) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(1.0)  # listed, now stuck in the first fetch
+            self.assertIsNone(p.poll(), "the import ended although its camera thread hangs")
+            t0 = time.monotonic()
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=grace + 20)
+            took = time.monotonic() - t0
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        self.assertLess(took, grace + 3, err)
+        self.assertEqual(p.returncode, t.EXIT_LEFT_ON_CAMERA, out + err)
+        s = t.parse_summary(out)
+        self.assertTrue(s["interrupted"])
+        self.assertEqual((s["new"], s["not_fetched"]), (0, 2), out)
+        self.assertIn("did not stop within shutdown_grace (1 s)", err)
+
 
 if __name__ == "__main__":
     unittest.main()
