@@ -136,5 +136,45 @@ to = ["photos"]
         self.assertIn("did not stop within shutdown_grace (1 s)", err)
 
 
+class ObjectsLeftOnCamera(t.CamrelayTestCase):
+    """What a failed transfer leaves on the camera is counted by import, shown by status for as
+    long as it lasts, and gone from status once a later import stored it."""
+
+    def test_status_shows_what_is_left_until_it_arrives(self):
+        photos = self.photos(3, big=True)
+        args = ["import", "-q", "--camera", "disk:" + self.card, "--to", self.dest,
+                "--data-dir", self.data]
+        p = t.run(args, faults="usb.read=EIO@2")  # the first photo breaks after 64 KiB
+        self.assertExit(p, t.EXIT_LEFT_ON_CAMERA)
+        s = t.parse_summary(p.stdout)
+        self.assertEqual((s["new"], s["not_fetched"], s["unreadable"], s["delivered"]), (2, 1, 0, 2),
+                         p.stdout)
+        self.assertRegex(s["bytes"], r"^\d+\.\d kB$")  # SI: two ~250 kB photos
+        self.assertRegex(p.stderr, r"  not fetched: card /DCIM/100TEST/IMG_0001\.JPG: .*"
+                                   r"Input/output error after \d+ of \d+ bytes")
+
+        st = t.status_json(self.data)
+        cam = st["cameras"][0]
+        self.assertEqual((cam["objects"], cam["not_fetched"], cam["unreadable"]), (2, 1, 0), cam)
+        self.assertEqual(len(cam["problems"]), 1)
+        pr = cam["problems"][0]
+        self.assertEqual((pr["object"], pr["kind"], pr["attempts"], pr["timeout"]),
+                         ("/DCIM/100TEST/IMG_0001.JPG", "not-fetched", 1, False))
+        self.assertIn("Input/output error", pr["reason"])
+        self.assertEqual(cam["bytes"], sum(os.path.getsize(x) for x in t.files_under(self.dest)))
+        text = t.run(["status", "--data-dir", self.data]).stdout
+        self.assertIn("1 object(s) on card could not be fetched", text)
+        self.assertIn("not fetched: /DCIM/100TEST/IMG_0001.JPG", text)
+
+        p = t.run(args)
+        self.assertExit(p, t.EXIT_OK)
+        s = t.parse_summary(p.stdout)
+        self.assertEqual((s["new"], s["known"], s["not_fetched"], s["delivered"]), (1, 2, 0, 1))
+        self.assertDeliveredExactly(self.dest, photos)
+        cam = t.status_json(self.data)["cameras"][0]
+        self.assertEqual((cam["objects"], cam["not_fetched"], cam["problems"]), (3, 0, []), cam)
+        self.assertNotIn("could not be", t.run(["status", "--data-dir", self.data]).stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
