@@ -99,6 +99,7 @@ result<std::int64_t> ingester::camera_connected(ingest::camera_info const& cam)
     {
         std::lock_guard lock(failures_mutex_);
         connected_.insert(*id);
+        listed_new_[*id].clear();  // a new session lists everything again
         auto& mine = problems_[*id];
         mine.clear();
         if (open)
@@ -167,7 +168,7 @@ bool ingester::already_have(std::int64_t camera_id, ingest::object_ref const& ob
         if (auto it = open.find(problem_key(obj));
             it != open.end() && it->second.kind == not_fetched_kind)
         {
-            ++listed_new_[id];
+            ++listed_new_[camera_id][id];
             ++stats_.to_fetch;
             return false;
         }
@@ -184,7 +185,7 @@ bool ingester::already_have(std::int64_t camera_id, ingest::object_ref const& ob
     }
     ++stats_.to_fetch;
     std::lock_guard lock(failures_mutex_);
-    ++listed_new_[id];
+    ++listed_new_[camera_id][id];
     auto was = outcome_of(id);
     if (!was || *was == outcome::unrouted)
         set_outcome(id, outcome::wanted);
@@ -212,13 +213,14 @@ ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info
     bool twins_listed = false;
     {
         std::lock_guard lock(failures_mutex_);
-        if (auto it = listed_new_.find(id); it != listed_new_.end())
+        auto& listed = listed_new_[camera_id];
+        if (auto it = listed.find(id); it != listed.end())
         {
             // Two objects of one listing with the same key: neither may resume from, or be
             // taken for, the other's spool file.
             twins_listed = it->second > 1;
             if (--it->second <= 0)
-                listed_new_.erase(it);
+                listed.erase(it);
         }
     }
     ingest::fetch_result res;

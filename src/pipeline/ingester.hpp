@@ -181,7 +181,8 @@ private:
     long stored_extra_ = 0;                  // twins and pushed files stored (not one id each)
     long twins_ = 0;
     std::set<std::uint64_t> twin_failed_;    // ids with a twin whose fetch failed, not stored
-    std::unordered_map<std::uint64_t, int> listed_new_; // listed as new, fetch not begun yet
+    /// Per camera: listed as new, fetch not begun yet (reset by a new session's listing).
+    std::map<std::int64_t, std::unordered_map<std::uint64_t, int>> listed_new_;
     long long stored_bytes_ = 0;
     std::map<std::int64_t, long> unreadable_per_camera_; // reports so far, for the summing up
     /// Open problems per camera (object -> kind, when last written to the ledger), loaded at
