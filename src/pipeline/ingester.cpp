@@ -99,7 +99,6 @@ result<std::int64_t> ingester::camera_connected(ingest::camera_info const& cam)
     {
         std::lock_guard lock(failures_mutex_);
         connected_.insert(*id);
-        listed_new_[*id].clear();  // a new session lists everything again
         auto& mine = problems_[*id];
         mine.clear();
         if (open)
@@ -168,7 +167,6 @@ bool ingester::already_have(std::int64_t camera_id, ingest::object_ref const& ob
         if (auto it = open.find(problem_key(obj));
             it != open.end() && it->second.kind == not_fetched_kind)
         {
-            ++listed_new_[camera_id][id];
             ++stats_.to_fetch;
             return false;
         }
@@ -185,7 +183,6 @@ bool ingester::already_have(std::int64_t camera_id, ingest::object_ref const& ob
     }
     ++stats_.to_fetch;
     std::lock_guard lock(failures_mutex_);
-    ++listed_new_[camera_id][id];
     auto was = outcome_of(id);
     if (!was || *was == outcome::unrouted)
         set_outcome(id, outcome::wanted);
@@ -210,26 +207,13 @@ ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info
         std::lock_guard lock(mutex_);
         known = known_[camera_id].count(joined) > 0;
     }
-    bool twins_listed = false;
-    {
-        std::lock_guard lock(failures_mutex_);
-        auto& listed = listed_new_[camera_id];
-        if (auto it = listed.find(id); it != listed.end())
-        {
-            // Two objects of one listing with the same key: neither may resume from, or be
-            // taken for, the other's spool file.
-            twins_listed = it->second > 1;
-            if (--it->second <= 0)
-                listed.erase(it);
-        }
-    }
     ingest::fetch_result res;
     if (known && !stream_gate_)
         res = fetch_twin(camera_id, cam, obj, read);
     else if (stream_gate_)
         res = fetch_stream(camera_id, cam, obj, read);
     else
-        res = fetch_once(camera_id, cam, obj, read, can_resume && !twins_listed, !twins_listed);
+        res = fetch_once(camera_id, cam, obj, read, can_resume);
     if (res.status == ingest::fetch_status::deferred)
     {
         std::lock_guard lock(failures_mutex_);
@@ -237,7 +221,7 @@ ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info
             set_outcome(id, outcome::deferred);
         return res;
     }
-    settle(camera_id, cam, obj, res, known || twins_listed);
+    settle(camera_id, cam, obj, res, known);
     return res;
 }
 
@@ -445,8 +429,7 @@ ingest::fetch_result ingester::fetch_twin(std::int64_t camera_id, ingest::camera
 
 ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera_info const& cam,
                                           ingest::object_ref const& obj,
-                                          ingest::fetch_fn const& read, bool can_resume,
-                                          bool use_spooled)
+                                          ingest::fetch_fn const& read, bool can_resume)
 {
     ingest::fetch_result res;
     auto key = key_of(obj);
@@ -455,7 +438,7 @@ ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera
     std::string sha;
     std::uint64_t size = 0;
 
-    auto existing = use_spooled ? fs::file_size_or_minus_one(final_path) : -1;
+    auto existing = fs::file_size_or_minus_one(final_path);
     if (existing >= 0 && static_cast<std::uint64_t>(existing) == obj.size && obj.size > 0)
     {
         // Spooled completely before a crash, never recorded: no need to fetch it again.

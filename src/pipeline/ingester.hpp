@@ -153,11 +153,9 @@ private:
     asset_info describe(ingest::camera_info const& cam, ingest::object_ref const& obj,
                         std::filesystem::path const& spooled, std::string sha,
                         std::uint64_t size) const;
-    /// `use_spooled`: a complete spool file of this key (a crash after the spool, before the
-    /// ledger) is taken instead of fetching again.
     ingest::fetch_result fetch_once(std::int64_t camera_id, ingest::camera_info const& cam,
                                     ingest::object_ref const& obj, ingest::fetch_fn const& read,
-                                    bool can_resume, bool use_spooled);
+                                    bool can_resume);
     ingest::fetch_result fetch_stream(std::int64_t camera_id, ingest::camera_info const& cam,
                                       ingest::object_ref const& obj,
                                       ingest::fetch_fn const& read);
@@ -181,8 +179,6 @@ private:
     long stored_extra_ = 0;                  // twins and pushed files stored (not one id each)
     long twins_ = 0;
     std::set<std::uint64_t> twin_failed_;    // ids with a twin whose fetch failed, not stored
-    /// Per camera: listed as new, fetch not begun yet (reset by a new session's listing).
-    std::map<std::int64_t, std::unordered_map<std::uint64_t, int>> listed_new_;
     long long stored_bytes_ = 0;
     std::map<std::int64_t, long> unreadable_per_camera_; // reports so far, for the summing up
     /// Open problems per camera (object -> kind, when last written to the ledger), loaded at
