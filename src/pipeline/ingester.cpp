@@ -863,8 +863,7 @@ void ingester::object_unreadable(std::int64_t camera_id, ingest::object_problem 
         set_outcome(problem_id(camera_id, problem.key()), outcome::unreadable);
         nth = ++unreadable_per_camera_[camera_id];
     }
-    note_problem(camera_id, problem.key(), unreadable_kind,
-                 problem.reason + (problem.timeout ? " (timeout)" : ""), problem.timeout);
+    note_problem(camera_id, problem.key(), unreadable_kind, problem.reason, problem.timeout);
     std::string where = problem.name.empty() ? std::string() : problem.folder + "/" + problem.name;
     if (problem.handle)
         where += (where.empty() ? "" : " ") + ("handle=" + std::to_string(*problem.handle));
