@@ -2,7 +2,8 @@
 
 #include <cstdio>
 
-namespace camrelay::pipeline {
+namespace camrelay::pipeline
+{
 
 std::string human_bytes(long long b)
 {

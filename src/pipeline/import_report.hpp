@@ -6,14 +6,16 @@
 
 #include <string>
 
-namespace camrelay::pipeline {
+namespace camrelay::pipeline
+{
 
 /// Sizes as camrelay shows them everywhere: SI units, 1 kB = 1000 bytes, 1 MB = 10^6 bytes,
 /// 1 GB = 10^9 bytes, 1 TB = 10^12 bytes, one decimal ("120.3 MB"); below 1 kB in bytes ("999 B").
 std::string human_bytes(long long bytes);
 
 /// `camrelay import`'s exit codes (documented in `camrelay import --help` and the README).
-namespace import_exit {
+namespace import_exit
+{
 constexpr int ok = 0;             ///< every object listed is known, or was fetched and delivered
 constexpr int failed = 1;         ///< a camera could not be read, a delivery failed, or the
                                   ///< import was interrupted
@@ -26,7 +28,7 @@ struct import_report
 {
     object_tally objects;
     long delivered = 0;
-    long delivery_failed = 0;  ///< failed (transient or permanent) or interrupted deliveries
+    long delivery_failed = 0;   ///< failed (transient or permanent) or interrupted deliveries
     bool source_failed = false; ///< a source's import_once returned an error
     bool interrupted = false;   ///< SIGINT/SIGTERM
     bool abandoned = false;     ///< a camera thread did not stop in time and was left behind

@@ -44,9 +44,8 @@ class PipelineIngester : public ::testing::Test
 
     static ingest::fetch_fn serve(std::string content)
     {
-        return [content](std::uint64_t offset, ingest::chunk_sink const& out) -> std::error_code {
-            return out(std::as_bytes(std::span(content.data() + offset, content.size() - offset)));
-        };
+        return [content](std::uint64_t offset, ingest::chunk_sink const& out) -> std::error_code
+        { return out(std::as_bytes(std::span(content.data() + offset, content.size() - offset))); };
     }
     static ingest::fetch_fn fail_with(std::error_code ec)
     {
@@ -92,7 +91,7 @@ TEST_F(PipelineIngester, SameKeyOtherContentIsKeptAsItsOwnAsset)
 
     auto claimed = db->claim_due("archive", 10, pipeline::now_seconds() + 1);
     ASSERT_TRUE(claimed);
-    ASSERT_EQ(claimed->size(), 2u);  // both delivered, not one
+    ASSERT_EQ(claimed->size(), 2u); // both delivered, not one
     std::set<std::string> shas, paths;
     for (auto const& c : *claimed)
     {
@@ -117,7 +116,7 @@ TEST_F(PipelineIngester, SameKeyOtherContentIsKeptAsItsOwnAsset)
     make_ingester();
     EXPECT_TRUE(ing->already_have(camera, o));
     EXPECT_TRUE(ing->already_have(camera, o));
-    EXPECT_EQ(ing->tally().known, 1);  // one key
+    EXPECT_EQ(ing->tally().known, 1); // one key
 }
 
 TEST_F(PipelineIngester, SameKeySameContentIsOneObjectListedTwice)
@@ -166,7 +165,7 @@ TEST_F(PipelineIngester, TwinWhoseFetchFailedIsFetchedAgainNextTime)
     EXPECT_EQ(t.stored, 1);
     EXPECT_EQ(t.twins, 1);
     EXPECT_EQ(t.not_fetched, 0);
-    EXPECT_TRUE(ing->already_have(camera, o));  // and now it rests
+    EXPECT_TRUE(ing->already_have(camera, o)); // and now it rests
 }
 
 TEST_F(PipelineIngester, AReconnectCountsEachFileOnce)
@@ -177,7 +176,9 @@ TEST_F(PipelineIngester, AReconnectCountsEachFileOnce)
     for (auto const& o : card)
         EXPECT_FALSE(ing->already_have(camera, o));
     for (int i = 0; i < 2; ++i)
-        EXPECT_EQ(fetch(card[static_cast<std::size_t>(i)], serve(std::string(100, static_cast<char>('a' + i)))).status,
+        EXPECT_EQ(fetch(card[static_cast<std::size_t>(i)],
+                        serve(std::string(100, static_cast<char>('a' + i))))
+                      .status,
                   ingest::fetch_status::stored);
     // The link drops; the source connects again and lists the card again.
     ASSERT_TRUE(ing->camera_connected(cam));
@@ -197,7 +198,7 @@ TEST_F(PipelineIngester, ListedButNeverFetchedIsLeftOnTheCamera)
 {
     ingest::object_ref o{"/DCIM", "IMG_9.JPG", 10, 1, ""};
     EXPECT_FALSE(ing->already_have(camera, o));
-    EXPECT_EQ(ing->tally().not_fetched, 1);  // e.g. the import was stopped before it
+    EXPECT_EQ(ing->tally().not_fetched, 1); // e.g. the import was stopped before it
     EXPECT_EQ(ing->unresolved_failures(), 1u);
 }
 
@@ -226,11 +227,11 @@ TEST_F(PipelineIngester, FetchFailureIsAnOpenProblemUntilStored)
 
 TEST_F(PipelineIngester, UnreadableIsCountedKeptOpenAndClearedWhenRecovered)
 {
-    ingest::object_problem p{"/DCIM", "IMG_5.JPG", 5u, "no readable ObjectInfo: PTP dataset truncated",
-                             false};
+    ingest::object_problem p{"/DCIM", "IMG_5.JPG", 5u,
+                             "no readable ObjectInfo: PTP dataset truncated", false};
     ingest::object_problem nameless{"", "", 6u, "GetObjectInfo: the camera did not answer", true};
     ing->object_unreadable(camera, p);
-    ing->object_unreadable(camera, p);  // the next scan: still one object
+    ing->object_unreadable(camera, p); // the next scan: still one object
     ing->object_unreadable(camera, nameless);
     auto t = ing->tally();
     EXPECT_EQ(t.unreadable, 2);
@@ -267,13 +268,12 @@ TEST_F(PipelineIngester, AStoredObjectIsNoLongerUnreadable)
 TEST_F(PipelineIngester, AMillionBrokenEntriesGiveBoundedEventsAndRows)
 {
     for (int i = 0; i < 3000; ++i)
-        ing->object_unreadable(camera, {"/DCIM", "BAD_" + std::to_string(i), std::nullopt,
-                                        "truncated", false});
+        ing->object_unreadable(
+            camera, {"/DCIM", "BAD_" + std::to_string(i), std::nullopt, "truncated", false});
     EXPECT_EQ(ing->tally().unreadable, 3000);
     // 20 singly, one summing-up line at 21, then one per 1000.
     EXPECT_EQ(count("unreadable"), 20 + 1 + 3);
-    EXPECT_EQ(static_cast<std::int64_t>(problems().size()),
-              ledger::store::max_problems_per_camera);
+    EXPECT_EQ(static_cast<std::int64_t>(problems().size()), ledger::store::max_problems_per_camera);
 }
 
 TEST(PipelineImportReport, SizesAreSiUnits)
@@ -284,7 +284,7 @@ TEST(PipelineImportReport, SizesAreSiUnits)
     EXPECT_EQ(pipeline::human_bytes(1024), "1.0 kB");
     EXPECT_EQ(pipeline::human_bytes(120'300'000), "120.3 MB");
     EXPECT_EQ(pipeline::human_bytes(1'048'576), "1.0 MB");
-    EXPECT_EQ(pipeline::human_bytes(999'960), "1.0 MB");  // not "1000.0 kB"
+    EXPECT_EQ(pipeline::human_bytes(999'960), "1.0 MB"); // not "1000.0 kB"
     EXPECT_EQ(pipeline::human_bytes(5'000'000'000), "5.0 GB");
 }
 
@@ -301,7 +301,7 @@ TEST(PipelineImportReport, SummaryNamesEveryObjectLeftBehind)
                                 "2 unreadable, 1 not fetched; delivered 18, failed 0");
     EXPECT_EQ(r.exit_code(), pipeline::import_exit::left_on_camera);
     r.delivery_failed = 1;
-    EXPECT_EQ(r.exit_code(), pipeline::import_exit::left_on_camera);  // 3 wins over 1
+    EXPECT_EQ(r.exit_code(), pipeline::import_exit::left_on_camera); // 3 wins over 1
 
     pipeline::import_report ok;
     ok.objects.known = 4;
@@ -326,8 +326,9 @@ TEST(PipelineImportReport, TimeoutsAreSaidAsSuch)
 {
     EXPECT_TRUE(pipeline::is_timeout(std::make_error_code(std::errc::timed_out)));
     EXPECT_FALSE(pipeline::is_timeout(std::make_error_code(std::errc::protocol_error)));
-    EXPECT_EQ(pipeline::describe_error(std::make_error_code(std::errc::timed_out)).rfind("timeout", 0),
-              0u);
+    EXPECT_EQ(
+        pipeline::describe_error(std::make_error_code(std::errc::timed_out)).rfind("timeout", 0),
+        0u);
     EXPECT_EQ(pipeline::describe_error(std::make_error_code(std::errc::protocol_error)),
               std::make_error_code(std::errc::protocol_error).message());
 }
