@@ -199,6 +199,15 @@ private:
     std::quick_exit(code);
 }
 
+/// What a camera thread gets to stop after a stop signal: shutdown_grace, but at least the
+/// second or two a source may be inside a bounded wait (libgphoto2's 1 s event wait).
+constexpr std::int64_t min_camera_grace = 2;
+
+std::int64_t camera_grace(config::settings const& s)
+{
+    return std::max<std::int64_t>(s.general.shutdown_grace, min_camera_grace);
+}
+
 /// Names the abandoned sources in the log and the ledger.
 void report_abandoned(runtime& rt, std::vector<std::size_t> const& stuck, std::int64_t grace)
 {
@@ -206,7 +215,9 @@ void report_abandoned(runtime& rt, std::vector<std::size_t> const& stuck, std::i
     {
         auto const& src = rt.settings.sources[i];
         auto text = "the " + src.type + " source's camera thread (source " + std::to_string(i + 1) +
-                    ") did not stop within shutdown_grace (" + std::to_string(grace) +
+                    ") did not stop within " + std::to_string(grace) +
+                    " s of the stop signal (shutdown_grace, at least " +
+                    std::to_string(min_camera_grace) +
                     " s): it is stuck, probably in a camera library call; abandoned at exit";
         log::error(log_tag, "{}", text);
         rt.store->add_event("abandoned", text, pipeline::now_seconds());
@@ -323,7 +334,9 @@ int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
 
     int sig = wait_for_stop_signal({});
     auto grace = rt->settings.general.shutdown_grace;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace);
+    auto stopped_at = std::chrono::steady_clock::now();
+    auto deadline = stopped_at + std::chrono::seconds(grace);
+    auto camera_deadline = stopped_at + std::chrono::seconds(camera_grace(rt->settings));
     log::info(log_tag, "signal {} received: stopping cameras, letting deliveries finish (up to {} s)",
               sig, grace);
     for (auto& t : threads)
@@ -332,11 +345,11 @@ int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
     // Every camera thread gets until the deadline; one stuck in a library call is left behind.
     std::vector<std::size_t> stuck;
     for (std::size_t i = 0; i < threads.size(); ++i)
-        if (!threads[i].join_until(deadline))
+        if (!threads[i].join_until(camera_deadline))
             stuck.push_back(i);
     if (!stuck.empty())
     {
-        report_abandoned(*rt, stuck, grace);
+        report_abandoned(*rt, stuck, camera_grace(rt->settings));
         rt->deliveries->stop(remaining(deadline));
         rt->store->add_event("stopped", "daemon stopped by signal " + std::to_string(sig) +
                                             ", leaving " + std::to_string(stuck.size()) +
@@ -441,14 +454,15 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
             }
         }
     });
-    auto grace = rt->settings.general.shutdown_grace;
     bool abandoned = false;
     if (!importer.wait(stop.get_token()))
     {
-        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(grace);
-        abandoned = !importer.join_until(deadline);
+        auto stopped_at = std::chrono::steady_clock::now();
+        auto deadline = stopped_at + std::chrono::seconds(rt->settings.general.shutdown_grace);
+        abandoned = !importer.join_until(stopped_at +
+                                         std::chrono::seconds(camera_grace(rt->settings)));
         if (abandoned)
-            report_abandoned(*rt, {current.load()}, grace);
+            report_abandoned(*rt, {current.load()}, camera_grace(rt->settings));
         // Interrupted: running deliveries get what is left of the grace, pending ones wait.
         rt->deliveries->stop(remaining(deadline));
     }

@@ -39,8 +39,8 @@ int main(int argc, char** argv)
     auto* run = cli.add_subcommand("run", "Run the daemon: watch for cameras, fetch what is new, "
                                           "deliver it; SIGINT/SIGTERM stop it cleanly");
     run->footer("Exit codes: 0 stopped cleanly by SIGINT/SIGTERM; 1 stopped, but a camera thread "
-                "stuck in a library call was left behind after shutdown_grace seconds; 2 bad "
-                "command line or configuration.");
+                "stuck in a library call was left behind after shutdown_grace seconds (at least "
+                "2); 2 bad command line or configuration.");
     add_common(run);
     run->add_option("--camera", run_cameras,
                     "Serve this camera port instead of the config's sources (repeatable): usb:, "
