@@ -5,6 +5,7 @@
 #include "core/name_template.hpp"
 #include "delivery/sink.hpp"
 #include "ingest/source.hpp"
+#include "pipeline/import_report.hpp"
 #if CAMRELAY_WITH_USB
 #include "ingest/usb/usb_source.hpp"
 #endif
@@ -16,9 +17,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <thread>
 
 namespace camrelay::app {
@@ -113,18 +120,116 @@ bool settings_for(common_options const& o, config::settings& s)
     return true;
 }
 
-std::string human_bytes(long long b)
+using pipeline::human_bytes;
+
+/// A camera thread that says when it has ended, so a shutdown can wait for it with a deadline
+/// and leave behind one that is stuck inside a blocking library call (a FIFO in libgphoto2's
+/// open(), a camera that never answers) instead of hanging with it.
+class camera_thread
 {
-    char buf[32];
-    if (b >= 1024LL * 1024 * 1024)
-        std::snprintf(buf, sizeof buf, "%.1f GB", static_cast<double>(b) / (1024.0 * 1024 * 1024));
-    else if (b >= 1024 * 1024)
-        std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(b) / (1024.0 * 1024));
-    else if (b >= 1024)
-        std::snprintf(buf, sizeof buf, "%.1f kB", static_cast<double>(b) / 1024.0);
-    else
-        std::snprintf(buf, sizeof buf, "%lld B", b);
-    return buf;
+public:
+    explicit camera_thread(std::function<void(std::stop_token)> body)
+        : state_(std::make_shared<state>())
+    {
+        thread_ = std::thread([st = state_, body = std::move(body), token = stop_.get_token()] {
+            body(token);
+            std::lock_guard lock(st->m);
+            st->done = true;
+            st->cv.notify_all();
+        });
+    }
+    camera_thread(camera_thread&&) = default;
+    camera_thread& operator=(camera_thread&&) = delete;
+    ~camera_thread()
+    {
+        if (thread_.joinable())
+        {
+            stop_.request_stop();
+            thread_.join();
+        }
+    }
+
+    void request_stop() { stop_.request_stop(); }
+
+    /// Waits until the thread has ended or `until` is stopped; true when it has ended.
+    bool wait(std::stop_token until)
+    {
+        std::unique_lock lock(state_->m);
+        return state_->cv.wait(lock, until, [&] { return state_->done; });
+    }
+
+    /// Joins the thread when it ends by `deadline` (true); otherwise detaches it and returns
+    /// false: the caller must then keep alive everything the thread uses, for good.
+    bool join_until(std::chrono::steady_clock::time_point deadline)
+    {
+        bool ended = false;
+        {
+            std::unique_lock lock(state_->m);
+            ended = state_->cv.wait_until(lock, deadline, [&] { return state_->done; });
+        }
+        if (ended)
+            thread_.join();
+        else
+            thread_.detach();
+        return ended;
+    }
+
+private:
+    struct state
+    {
+        std::mutex m;
+        std::condition_variable_any cv;
+        bool done = false;
+    };
+    std::shared_ptr<state> state_;
+    std::stop_source stop_;
+    std::thread thread_;
+};
+
+/// Ends the process now, without destructors: a camera thread was left behind, still using the
+/// runtime (source, ingester, ledger), which must not be destroyed under it. Every ledger commit
+/// is durable already (synchronous=FULL); output is flushed first.
+[[noreturn]] void exit_leaving_threads(int code)
+{
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    if (auto logger = spdlog::default_logger())
+        logger->flush();
+    std::quick_exit(code);
+}
+
+/// What a camera thread gets to stop after a stop signal: shutdown_grace, but at least the
+/// second or two a source may be inside a bounded wait (libgphoto2's 1 s event wait).
+constexpr std::int64_t min_camera_grace = 2;
+
+std::int64_t camera_grace(config::settings const& s)
+{
+    return std::max<std::int64_t>(s.general.shutdown_grace, min_camera_grace);
+}
+
+/// Names the abandoned sources in the log and the ledger.
+void report_abandoned(runtime& rt, std::vector<std::size_t> const& stuck, std::int64_t grace)
+{
+    for (auto i : stuck)
+    {
+        auto const& src = rt.settings.sources[i];
+        auto text = "the " + src.type + " source's camera thread (source " + std::to_string(i + 1) +
+                    ") did not stop within " + std::to_string(grace) +
+                    " s of the stop signal (shutdown_grace, at least " +
+                    std::to_string(min_camera_grace) +
+                    " s): it is stuck, probably in a camera library call; abandoned at exit";
+        log::error(log_tag, "{}", text);
+        rt.store->add_event("abandoned", text, pipeline::now_seconds());
+    }
+}
+
+std::chrono::seconds remaining(std::chrono::steady_clock::time_point deadline)
+{
+    auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero())
+        return std::chrono::seconds(0);
+    return std::chrono::duration_cast<std::chrono::seconds>(left);
 }
 
 std::string local_time(std::int64_t t)
@@ -152,6 +257,43 @@ config::source_settings usb_source_for(std::string const& port)
     src.type = "usb";
     src.options.set("port", port, 0);
     return src;
+}
+
+/// The label a user reads for an open object problem.
+std::string problem_label(ledger::object_problem_record const& p)
+{
+    auto label = p.kind == "not-fetched" ? std::string("not fetched") : p.kind;
+    return p.timeout ? label + " (timeout)" : label;
+}
+
+/// After an import: the first objects left on a camera in this run and why (from the ledger's
+/// open problems), on stderr like the failed deliveries.
+void print_left_on_camera(runtime& rt, std::int64_t since)
+{
+    constexpr int shown = 10;
+    auto open = rt.store->problems(0, static_cast<int>(ledger::store::max_problems_per_camera));
+    auto cams = rt.store->cameras();
+    if (!open || !cams)
+        return;
+    std::map<std::int64_t, std::string> names;
+    for (auto const& c : *cams)
+        names[c.id] = c.name;
+    int printed = 0, more = 0;
+    for (auto const& p : *open)
+    {
+        if (p.last_seen < since)
+            continue;
+        if (printed == shown)
+        {
+            ++more;
+            continue;
+        }
+        std::cerr << "  " << problem_label(p) << ": " << names[p.camera_id] << " " << p.object
+                  << ": " << p.reason << "\n";
+        ++printed;
+    }
+    if (more > 0)
+        std::cerr << "  ... and " << more << " more (camrelay status lists them)\n";
 }
 
 } // namespace
@@ -186,19 +328,39 @@ int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
         rt->deliveries->stop(std::chrono::seconds(0));
         return 2;
     }
-    std::vector<std::jthread> threads;
+    std::vector<camera_thread> threads;
     for (auto& src : rt->sources)
         threads.emplace_back([p = src.get()](std::stop_token st) { p->run(st); });
 
     int sig = wait_for_stop_signal({});
+    auto grace = rt->settings.general.shutdown_grace;
+    auto stopped_at = std::chrono::steady_clock::now();
+    auto deadline = stopped_at + std::chrono::seconds(grace);
+    auto camera_deadline = stopped_at + std::chrono::seconds(camera_grace(rt->settings));
     log::info(log_tag, "signal {} received: stopping cameras, letting deliveries finish (up to {} s)",
-              sig, rt->settings.general.shutdown_grace);
+              sig, grace);
     for (auto& t : threads)
         t.request_stop();
     rt->deliveries->cancel_streams();
-    threads.clear();  // joins
+    // Every camera thread gets until the deadline; one stuck in a library call is left behind.
+    std::vector<std::size_t> stuck;
+    for (std::size_t i = 0; i < threads.size(); ++i)
+        if (!threads[i].join_until(camera_deadline))
+            stuck.push_back(i);
+    if (!stuck.empty())
+    {
+        report_abandoned(*rt, stuck, camera_grace(rt->settings));
+        rt->deliveries->stop(remaining(deadline));
+        rt->store->add_event("stopped", "daemon stopped by signal " + std::to_string(sig) +
+                                            ", leaving " + std::to_string(stuck.size()) +
+                                            " stuck camera thread(s) behind",
+                             pipeline::now_seconds());
+        log::error(log_tag, "stopped, leaving {} stuck camera thread(s) behind", stuck.size());
+        exit_leaving_threads(1);
+    }
+    threads.clear();
     presence.reset();
-    rt->deliveries->stop(std::chrono::seconds(rt->settings.general.shutdown_grace));
+    rt->deliveries->stop(remaining(deadline));
     rt->store->add_event("stopped", "daemon stopped by signal " + std::to_string(sig),
                          pipeline::now_seconds());
     log::info(log_tag, "stopped cleanly");
@@ -241,6 +403,7 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
         return 2;
     }
 
+    auto started = pipeline::now_seconds();
     std::stop_source stop;
     std::jthread signals([&stop](std::stop_token st) {
         if (wait_for_stop_signal(st) > 0)
@@ -274,13 +437,37 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
         });
     }
 
+    // The sources run on their own thread, so that one stuck inside a library call cannot hold
+    // the import past shutdown_grace after SIGINT/SIGTERM.
+    std::mutex errors_mutex;
     std::vector<failure> source_errors;
-    for (auto& src : rt->sources)
+    std::atomic<std::size_t> current{0};
+    camera_thread importer([&](std::stop_token) {
+        for (std::size_t i = 0; i < rt->sources.size(); ++i)
+        {
+            current = i;
+            auto f = rt->sources[i]->import_once(stop.get_token());
+            if (f.code)
+            {
+                std::lock_guard lock(errors_mutex);
+                source_errors.push_back(f);
+            }
+        }
+    });
+    bool abandoned = false;
+    if (!importer.wait(stop.get_token()))
     {
-        auto f = src->import_once(stop.get_token());
-        if (f.code)
-            source_errors.push_back(f);
+        auto stopped_at = std::chrono::steady_clock::now();
+        auto deadline = stopped_at + std::chrono::seconds(rt->settings.general.shutdown_grace);
+        abandoned = !importer.join_until(stopped_at +
+                                         std::chrono::seconds(camera_grace(rt->settings)));
+        if (abandoned)
+            report_abandoned(*rt, {current.load()}, camera_grace(rt->settings));
+        // Interrupted: running deliveries get what is left of the grace, pending ones wait.
+        rt->deliveries->stop(remaining(deadline));
     }
+    else
+        importer.join_until(std::chrono::steady_clock::now());
     rt->deliveries->ingest_finished();
     deliveries.join();
     done = true;
@@ -288,25 +475,34 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
         progress.join();
     wake_waiting_thread(signals);
 
-    for (auto const& f : source_errors)
-        std::cerr << "camrelay import: " << f.text() << "\n";
-    long failed = out.failed_transient.load() + out.failed_permanent.load() + out.interrupted.load();
-    std::cout << "import: " << in.fetched.load() << " new (" << human_bytes(in.bytes.load())
-              << ") from " << in.cameras.load() << " camera(s), " << in.known.load()
-              << " already known, downloaded=" << in.fetched.load() << " resumed="
-              << in.resumed.load() << "; delivered " << out.delivered.load() << ", failed "
-              << failed << (stop.stop_requested() ? " (interrupted)" : "") << "\n";
-    if (failed > 0)
+    std::vector<failure> errors;
     {
-        int shown = static_cast<int>(std::min<long>(failed, 10));
+        std::lock_guard lock(errors_mutex);
+        errors = source_errors;
+    }
+    for (auto const& f : errors)
+        std::cerr << "camrelay import: " << f.text() << "\n";
+    pipeline::import_report report;
+    report.objects = rt->ingest->tally();
+    report.delivered = out.delivered.load();
+    report.delivery_failed =
+        out.failed_transient.load() + out.failed_permanent.load() + out.interrupted.load();
+    report.source_failed = !errors.empty();
+    report.interrupted = stop.stop_requested();
+    report.abandoned = abandoned;
+    std::cout << report.summary_line() << "\n";
+    print_left_on_camera(*rt, started);
+    if (report.delivery_failed > 0)
+    {
+        int shown = static_cast<int>(std::min<long>(report.delivery_failed, 10));
         for (char const* kind : {"failed", "retry"})
             if (auto events = rt->store->recent_events(shown, kind))
                 for (auto const& e : *events)
                     std::cerr << "  " << kind << ": " << e.message << "\n";
     }
-    bool ok = source_errors.empty() && failed == 0 && rt->ingest->unresolved_failures() == 0 &&
-              !stop.stop_requested();
-    return ok ? 0 : 1;
+    if (abandoned)
+        exit_leaving_threads(report.exit_code());
+    return report.exit_code();
 }
 
 namespace {
@@ -316,6 +512,21 @@ std::int64_t objects_of(ledger::store& st, std::int64_t camera_id)
     auto n = st.object_count(camera_id);
     return n ? *n : 0;
 }
+
+std::int64_t bytes_of(ledger::store& st, std::int64_t camera_id)
+{
+    auto n = st.asset_bytes(camera_id);
+    return n ? *n : 0;
+}
+
+std::int64_t problems_of(ledger::store& st, std::int64_t camera_id, std::string const& kind)
+{
+    auto n = st.problem_count(camera_id, kind);
+    return n ? *n : 0;
+}
+
+/// Latest open problems shown per camera.
+constexpr int problems_shown = 5;
 
 } // namespace
 
@@ -359,13 +570,28 @@ int cmd_status(common_options const& o, bool json)
         j["exists"] = true;
         j["cameras"] = nlohmann::json::array();
         for (auto const& c : *cams)
+        {
+            // Objects the camera listed that are not in the ledger, as of now (cleared when
+            // one is stored or read after all).
+            auto open = nlohmann::json::array();
+            if (auto list = st.problems(c.id, problems_shown))
+                for (auto const& p : *list)
+                    open.push_back({{"object", p.object}, {"kind", p.kind},
+                                    {"reason", p.reason}, {"timeout", p.timeout},
+                                    {"first_seen", p.first_seen}, {"last_seen", p.last_seen},
+                                    {"attempts", p.attempts}});
             j["cameras"].push_back(nlohmann::json{{"identity", c.identity},
                                     {"name", c.name},
                                     {"model", c.model},
                                     {"serial", c.serial},
                                     {"port", c.port},
                                     {"objects", objects_of(st, c.id)},
+                                    {"bytes", bytes_of(st, c.id)},
+                                    {"unreadable", problems_of(st, c.id, "unreadable")},
+                                    {"not_fetched", problems_of(st, c.id, "not-fetched")},
+                                    {"problems", open},
                                     {"last_seen", c.last_seen}});
+        }
         j["queue"] = nlohmann::json::object();
         for (auto const& sc : *counts)
         {
@@ -395,8 +621,29 @@ int cmd_status(common_options const& o, bool json)
     if (cams->empty())
         std::cout << "  (none seen yet)\n";
     for (auto const& c : *cams)
+    {
         std::cout << "  " << c.name << "  [" << c.identity << "]  " << objects_of(st, c.id)
-                  << " files fetched, last seen " << local_time(c.last_seen) << "\n";
+                  << " files fetched (" << human_bytes(bytes_of(st, c.id)) << "), last seen "
+                  << local_time(c.last_seen) << "\n";
+        auto unreadable = problems_of(st, c.id, "unreadable");
+        auto not_fetched = problems_of(st, c.id, "not-fetched");
+        if (unreadable > 0)
+            std::cout << "    " << unreadable << " object(s) on " << c.name
+                      << " could not be read\n";
+        if (not_fetched > 0)
+            std::cout << "    " << not_fetched << " object(s) on " << c.name
+                      << " could not be fetched\n";
+        if (unreadable + not_fetched == 0)
+            continue;
+        if (auto list = st.problems(c.id, problems_shown))
+            for (auto const& p : *list)
+                std::cout << "      " << problem_label(p) << ": " << p.object << ": " << p.reason
+                          << " (last " << local_time(p.last_seen) << ", " << p.attempts
+                          << " attempt(s))\n";
+        if (unreadable + not_fetched > problems_shown)
+            std::cout << "      ... and " << (unreadable + not_fetched - problems_shown)
+                      << " more\n";
+    }
     std::cout << "\nQueue (per destination):\n";
     std::printf("  %-24s %8s %8s %10s %9s %7s %10s\n", "sink", "pending", "running", "delivered",
                 "retrying", "failed", "cancelled");

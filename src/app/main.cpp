@@ -38,6 +38,9 @@ int main(int argc, char** argv)
     std::vector<std::string> run_cameras;
     auto* run = cli.add_subcommand("run", "Run the daemon: watch for cameras, fetch what is new, "
                                           "deliver it; SIGINT/SIGTERM stop it cleanly");
+    run->footer("Exit codes: 0 stopped cleanly by SIGINT/SIGTERM; 1 stopped, but a camera thread "
+                "stuck in a library call was left behind after shutdown_grace seconds (at least "
+                "2); 2 bad command line or configuration.");
     add_common(run);
     run->add_option("--camera", run_cameras,
                     "Serve this camera port instead of the config's sources (repeatable): usb:, "
@@ -47,6 +50,16 @@ int main(int argc, char** argv)
     bool import_quiet = false;
     auto* imp = cli.add_subcommand("import", "One-shot: fetch what is new, deliver it, print one "
                                              "summary line; exit 0 when everything succeeded");
+    imp->footer("Exit codes:\n"
+                "  0  every object the cameras listed is known, or was fetched and delivered\n"
+                "  1  a camera could not be read, a delivery failed, or the import was "
+                "interrupted\n"
+                "  2  bad command line or configuration\n"
+                "  3  objects were left on a camera: unreadable, not fetched or deferred (also "
+                "when 1 applies too);\n"
+                "     they are listed on stderr and in `camrelay status`, and tried again next "
+                "time\n"
+                "Sizes are in SI units: 1 MB = 10^6 bytes.");
     add_common(imp);
     imp->add_option("--camera", import_camera,
                     "Camera: usb:, usb:BUS,DEV, disk:/path, ptpip://HOST[:PORT] or fuji://HOST[:PORT]");

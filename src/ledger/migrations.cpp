@@ -110,7 +110,44 @@ ALTER TABLE assets ADD COLUMN alt_text TEXT NOT NULL DEFAULT '';
 CREATE INDEX assets_message ON assets(message_id);
 )sql";
 
-constexpr std::string_view all[] = {m0001_init, m0002_messages};
+// Objects a camera listed that did not reach the ledger: one row per camera and object while the
+// problem lasts (cleared when the object is stored or read after all), so `camrelay status`
+// says what is *currently* left on a camera, not what once was. And a second object with the
+// same folder, name, size and time but other content (two cards' IMG_0001.JPG written in the
+// same second) is kept as its own asset: objects gain a variant number in their natural key.
+constexpr std::string_view m0003_object_problems = R"sql(
+CREATE TABLE object_problems (
+    id          INTEGER PRIMARY KEY,
+    camera_id   INTEGER NOT NULL REFERENCES cameras(id),
+    object      TEXT NOT NULL,          -- folder/name, or #handle when the camera gave no name
+    kind        TEXT NOT NULL CHECK (kind IN ('unreadable', 'not-fetched')),
+    reason      TEXT NOT NULL DEFAULT '',
+    timeout     INTEGER NOT NULL DEFAULT 0,
+    first_seen  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (camera_id, object)
+);
+
+CREATE TABLE objects_v3 (
+    id            INTEGER PRIMARY KEY,
+    camera_id     INTEGER NOT NULL REFERENCES cameras(id),
+    folder        TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    mtime         INTEGER NOT NULL,
+    variant       INTEGER NOT NULL DEFAULT 0,   -- 1, 2...: same key, other content
+    asset_id      INTEGER NOT NULL REFERENCES assets(id),
+    seen_at       INTEGER NOT NULL,
+    UNIQUE (camera_id, folder, name, size, mtime, variant)
+);
+INSERT INTO objects_v3(id, camera_id, folder, name, size, mtime, variant, asset_id, seen_at)
+    SELECT id, camera_id, folder, name, size, mtime, 0, asset_id, seen_at FROM objects;
+DROP TABLE objects;
+ALTER TABLE objects_v3 RENAME TO objects;
+)sql";
+
+constexpr std::string_view all[] = {m0001_init, m0002_messages, m0003_object_problems};
 
 } // namespace
 

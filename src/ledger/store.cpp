@@ -221,10 +221,14 @@ std::error_code store::exec(char const* sql)
 std::error_code store::migrate()
 {
     std::lock_guard lock(mutex_);
-    statement v(db_, "PRAGMA user_version");
-    if (v.step() != SQLITE_ROW)
-        return make_error_code(errc::migration_failed);
-    auto version = static_cast<std::size_t>(v.i64(0));
+    std::size_t version = 0;
+    {
+        // Finalized before migrating: an open statement locks the tables a migration drops.
+        statement v(db_, "PRAGMA user_version");
+        if (v.step() != SQLITE_ROW)
+            return make_error_code(errc::migration_failed);
+        version = static_cast<std::size_t>(v.i64(0));
+    }
     auto all = migrations();
     if (version > all.size())
     {
@@ -299,14 +303,15 @@ result<bool> store::is_known(std::int64_t camera_id, object_key const& key)
 
 result<bool> store::insert_arrival(std::int64_t camera_id, object_key const& key,
                                    asset_info& asset, bool spooled, std::string const& note,
-                                   std::int64_t now)
+                                   std::int64_t now, std::int64_t variant)
 {
     {
         statement existing(db_, "SELECT o.asset_id, a.seq FROM objects o JOIN assets a ON "
                                 "a.id=o.asset_id WHERE o.camera_id=? AND o.folder=? AND "
-                                "o.name=? AND o.size=? AND o.mtime=?");
+                                "o.name=? AND o.size=? AND o.mtime=? AND o.variant=?");
         existing.bind(1, camera_id).bind(2, key.folder).bind(3, key.name);
         existing.bind(4, static_cast<std::int64_t>(key.size)).bind(5, key.mtime);
+        existing.bind(6, variant);
         int rc = existing.step();
         if (rc == SQLITE_ROW)
         {
@@ -337,10 +342,10 @@ result<bool> store::insert_arrival(std::int64_t camera_id, object_key const& key
     asset.id = sqlite3_last_insert_rowid(db_);
 
     statement obj(db_, "INSERT INTO objects(camera_id, folder, name, size, mtime, asset_id, "
-                       "seen_at) VALUES(?,?,?,?,?,?,?)");
+                       "seen_at, variant) VALUES(?,?,?,?,?,?,?,?)");
     obj.bind(1, camera_id).bind(2, key.folder).bind(3, key.name);
     obj.bind(4, static_cast<std::int64_t>(key.size)).bind(5, key.mtime).bind(6, asset.id);
-    obj.bind(7, now);
+    obj.bind(7, now).bind(8, variant);
     if (!obj.done())
         return error_result<bool>(query_failed());
 
@@ -348,6 +353,7 @@ result<bool> store::insert_arrival(std::int64_t camera_id, object_key const& key
                       "VALUES(?, 'arrived', ?, ?, ?)");
     ev.bind(1, now).bind(2, camera_id).bind(3, asset.id);
     ev.bind(4, asset.folder + "/" + asset.name + " (" + std::to_string(asset.size) + " bytes" +
+                   (variant > 0 ? ", same name, size and time as another, other content" : "") +
                    note + ")");
     if (!ev.done())
         return error_result<bool>(query_failed());
@@ -356,14 +362,15 @@ result<bool> store::insert_arrival(std::int64_t camera_id, object_key const& key
 
 result<std::int64_t> store::record_arrival(std::int64_t camera_id, object_key const& key,
                                            asset_info& asset, std::vector<std::string> const& sinks,
-                                           std::int64_t now)
+                                           std::int64_t now, std::int64_t variant)
 {
     std::lock_guard lock(mutex_);
     transaction tx(db_);
     if (!tx.ok())
         return query_failed();
     auto added = insert_arrival(camera_id, key, asset, true,
-                                " -> " + std::to_string(sinks.size()) + " destination(s)", now);
+                                " -> " + std::to_string(sinks.size()) + " destination(s)", now,
+                                variant);
     if (!added)
         return added.error();
     if (!*added)
@@ -763,6 +770,110 @@ std::error_code store::add_event(std::string const& kind, std::string const& mes
     ev.bind(1, now).bind(2, kind).bind(3, camera_id).bind(4, asset_id).bind(5, job_id);
     ev.bind(6, message);
     return ev.done() ? std::error_code{} : query_failed();
+}
+
+result<std::vector<std::pair<std::int64_t, std::string>>> store::assets_of(
+    std::int64_t camera_id, object_key const& key)
+{
+    std::lock_guard lock(mutex_);
+    statement q(db_, "SELECT a.id, a.sha256 FROM objects o JOIN assets a ON a.id=o.asset_id "
+                     "WHERE o.camera_id=? AND o.folder=? AND o.name=? AND o.size=? AND o.mtime=? "
+                     "ORDER BY o.variant");
+    q.bind(1, camera_id).bind(2, key.folder).bind(3, key.name);
+    q.bind(4, static_cast<std::int64_t>(key.size)).bind(5, key.mtime);
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        out.emplace_back(q.i64(0), q.text(1));
+    if (rc != SQLITE_DONE)
+        return query_failed();
+    return out;
+}
+
+bool store::has_problems_table()
+{
+    statement q(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='object_problems'");
+    return q.step() == SQLITE_ROW;
+}
+
+std::error_code store::note_problem(std::int64_t camera_id, std::string const& object,
+                                    std::string const& kind, std::string const& reason,
+                                    bool timeout, std::int64_t now)
+{
+    std::lock_guard lock(mutex_);
+    statement up(db_, "UPDATE object_problems SET kind=?, reason=?, timeout=?, last_seen=?, "
+                      "attempts=attempts+1 WHERE camera_id=? AND object=?");
+    up.bind(1, kind).bind(2, reason).bind(3, std::int64_t{timeout ? 1 : 0}).bind(4, now);
+    up.bind(5, camera_id).bind(6, object);
+    if (!up.done())
+        return query_failed();
+    if (sqlite3_changes(db_) > 0)
+        return {};
+    statement ins(db_, "INSERT INTO object_problems(camera_id, object, kind, reason, timeout, "
+                       "first_seen, last_seen) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 WHERE "
+                       "(SELECT COUNT(*) FROM object_problems WHERE camera_id=?1) < ?7");
+    ins.bind(1, camera_id).bind(2, object).bind(3, kind).bind(4, reason);
+    ins.bind(5, std::int64_t{timeout ? 1 : 0}).bind(6, now).bind(7, max_problems_per_camera);
+    return ins.done() ? std::error_code{} : query_failed();
+}
+
+result<bool> store::clear_problem(std::int64_t camera_id, std::string const& object)
+{
+    std::lock_guard lock(mutex_);
+    statement del(db_, "DELETE FROM object_problems WHERE camera_id=? AND object=?");
+    del.bind(1, camera_id).bind(2, object);
+    if (!del.done())
+        return error_result<bool>(query_failed());
+    return sqlite3_changes(db_) > 0;
+}
+
+std::error_code store::clear_handle_problems(std::int64_t camera_id)
+{
+    std::lock_guard lock(mutex_);
+    statement del(db_, "DELETE FROM object_problems WHERE camera_id=? AND object LIKE '#%'");
+    del.bind(1, camera_id);
+    return del.done() ? std::error_code{} : query_failed();
+}
+
+result<std::vector<object_problem_record>> store::problems(std::int64_t camera_id, int limit)
+{
+    std::lock_guard lock(mutex_);
+    std::vector<object_problem_record> out;
+    if (!has_problems_table())
+        return out;
+    statement q(db_, "SELECT camera_id, object, kind, reason, timeout, first_seen, last_seen, "
+                     "attempts FROM object_problems WHERE (?1=0 OR camera_id=?1) "
+                     "ORDER BY last_seen DESC, id DESC LIMIT ?2");
+    q.bind(1, camera_id).bind(2, limit);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+        out.push_back({q.i64(0), q.text(1), q.text(2), q.text(3), q.i64(4) != 0, q.i64(5),
+                       q.i64(6), q.i64(7)});
+    if (rc != SQLITE_DONE)
+        return query_failed();
+    return out;
+}
+
+result<std::int64_t> store::problem_count(std::int64_t camera_id, std::string const& kind)
+{
+    std::lock_guard lock(mutex_);
+    if (!has_problems_table())
+        return std::int64_t{0};
+    statement q(db_, "SELECT COUNT(*) FROM object_problems WHERE camera_id=? AND (?='' OR kind=?)");
+    q.bind(1, camera_id).bind(2, kind).bind(3, kind);
+    if (q.step() != SQLITE_ROW)
+        return query_failed();
+    return q.i64(0);
+}
+
+result<std::int64_t> store::asset_bytes(std::int64_t camera_id)
+{
+    std::lock_guard lock(mutex_);
+    statement q(db_, "SELECT COALESCE(SUM(size), 0) FROM assets WHERE camera_id=?");
+    q.bind(1, camera_id);
+    if (q.step() != SQLITE_ROW)
+        return query_failed();
+    return q.i64(0);
 }
 
 result<std::vector<camera_record>> store::cameras()

@@ -84,6 +84,20 @@ struct event_record
     std::string message;
 };
 
+/// An object a camera listed that is not in the ledger, for as long as that lasts: what it is,
+/// why, since when. One per camera and object.
+struct object_problem_record
+{
+    std::int64_t camera_id = 0;
+    std::string object;  ///< folder/name, or #handle when the camera gave no name
+    std::string kind;    ///< "unreadable" (could not be described or read) or "not-fetched"
+    std::string reason;
+    bool timeout = false; ///< the camera did not answer in time
+    std::int64_t first_seen = 0;
+    std::int64_t last_seen = 0;
+    std::int64_t attempts = 0;
+};
+
 struct sink_counts
 {
     std::string sink;
@@ -111,9 +125,15 @@ public:
     /// Records a fetched object as an asset with one pending job per sink, in one transaction.
     /// Idempotent on the object key: a second call returns the existing asset and adds nothing.
     /// Fills `asset.id` and `asset.seq`.
+    /// `variant` > 0 records a second (third...) object with the same key but other content.
     result<std::int64_t> record_arrival(std::int64_t camera_id, object_key const& key,
                                         asset_info& asset, std::vector<std::string> const& sinks,
-                                        std::int64_t now);
+                                        std::int64_t now, std::int64_t variant = 0);
+
+    /// Every asset recorded under this object key (all variants): (asset id, sha256), oldest
+    /// first.
+    result<std::vector<std::pair<std::int64_t, std::string>>> assets_of(std::int64_t camera_id,
+                                                                      object_key const& key);
 
     /// Streaming mode (spool = "none"): records an object that was streamed straight from the
     /// camera to its sinks as an asset with no spool copy (spool_path empty, spool_state
@@ -173,7 +193,26 @@ public:
                               std::int64_t now, std::int64_t camera_id = 0,
                               std::int64_t asset_id = 0, std::int64_t job_id = 0);
 
+    /// Most open object problems kept per camera. Past it a new one is not added (the camera
+    /// events still sum them up): a card of a million broken entries cannot grow the ledger.
+    static constexpr std::int64_t max_problems_per_camera = 1000;
+    /// Notes (or refreshes: reason, kind, last_seen, attempts + 1) an open problem of `object`.
+    std::error_code note_problem(std::int64_t camera_id, std::string const& object,
+                                 std::string const& kind, std::string const& reason,
+                                 bool timeout, std::int64_t now);
+    /// The object was stored or read after all. True when there was an open problem.
+    result<bool> clear_problem(std::int64_t camera_id, std::string const& object);
+    /// Drops the camera's problems keyed by handle (#N): handles mean nothing in a new session.
+    std::error_code clear_handle_problems(std::int64_t camera_id);
+    /// Open problems of a camera (0: every camera), latest first; empty on a ledger older than
+    /// the table.
+    result<std::vector<object_problem_record>> problems(std::int64_t camera_id, int limit);
+    /// How many open problems of `kind` a camera has ("" for every kind).
+    result<std::int64_t> problem_count(std::int64_t camera_id, std::string const& kind = {});
+
     // Queries for status.
+    /// Total content bytes of every asset of a camera.
+    result<std::int64_t> asset_bytes(std::int64_t camera_id);
     result<std::vector<camera_record>> cameras();
     result<std::int64_t> object_count(std::int64_t camera_id);
     result<std::vector<sink_counts>> job_counts();
@@ -194,7 +233,11 @@ private:
     /// Inserts asset + object + 'arrived' event for a new object (false, asset filled from the
     /// ledger, when the object is already known). Caller holds the mutex and a transaction.
     result<bool> insert_arrival(std::int64_t camera_id, object_key const& key, asset_info& asset,
-                                bool spooled, std::string const& note, std::int64_t now);
+                                bool spooled, std::string const& note, std::int64_t now,
+                                std::int64_t variant = 0);
+    /// True when the ledger has the object_problems table (a read-only open of an old ledger
+    /// may not). Caller holds the mutex.
+    bool has_problems_table();
 
     sqlite3* db_;
     std::mutex mutex_;

@@ -2,6 +2,7 @@
 
 #include "core/fs.hpp"
 #include "core/log.hpp"
+#include "core/sha256.hpp"
 #include "ingest/metadata.hpp"
 #include "spool/spool.hpp"
 
@@ -20,7 +21,40 @@ ledger::object_key key_of(ingest::object_ref const& o)
     return {o.folder, o.name, o.size, o.mtime};
 }
 
+/// The object_problems key of a listed object (ingest::object_problem::key() for named ones).
+std::string problem_key(ingest::object_ref const& o)
+{
+    return o.folder + "/" + o.name;
+}
+
+constexpr auto not_fetched_kind = "not-fetched";
+constexpr auto unreadable_kind = "unreadable";
+
 } // namespace
+
+bool is_timeout(std::error_code const& ec)
+{
+    return ec && ec == std::errc::timed_out;
+}
+
+namespace {
+
+/// True for an error text describe_error() made out of a timeout.
+bool says_timeout(std::string const& text)
+{
+    return text.rfind("timeout", 0) == 0 || text.find(": timeout") != std::string::npos;
+}
+
+} // namespace
+
+std::string describe_error(std::error_code const& ec)
+{
+    if (!is_timeout(ec))
+        return ec.message();
+    auto text = ec.message();
+    return text.find("time") == std::string::npos ? "timeout (" + text + ")"
+                                                   : "timeout: " + text;
+}
 
 std::int64_t now_seconds()
 {
@@ -58,6 +92,19 @@ result<std::int64_t> ingester::camera_connected(ingest::camera_info const& cam)
         known_[*id] = std::move(*known);
         cameras_[*id] = cam;
     }
+    // Handles are per session: a problem noted under one means nothing now (the scan notes it
+    // again when the object is still unreadable).
+    store_.clear_handle_problems(*id);
+    auto open = store_.problems(*id, static_cast<int>(ledger::store::max_problems_per_camera));
+    {
+        std::lock_guard lock(failures_mutex_);
+        connected_.insert(*id);
+        auto& mine = problems_[*id];
+        mine.clear();
+        if (open)
+            for (auto const& p : *open)
+                mine[p.object] = {p.kind, 0};
+    }
     ++stats_.cameras;
     store_.add_event("camera", cam.name + " connected at " + cam.port, now, *id);
     return id;
@@ -69,27 +116,76 @@ std::vector<std::string> ingester::routes_for(ingest::camera_info const& cam,
     return routes_.destinations({cam.source_kind, cam.name, cam.model, cam.identity, obj.name});
 }
 
+std::uint64_t ingester::object_id(std::int64_t camera_id, std::string const& joined)
+{
+    return std::hash<std::string>{}(std::to_string(camera_id) + '\x1f' + joined);
+}
+
+std::uint64_t ingester::problem_id(std::int64_t camera_id, std::string const& key)
+{
+    return std::hash<std::string>{}(std::to_string(camera_id) + "\x1e" + key);
+}
+
+void ingester::set_outcome(std::uint64_t id, outcome o)
+{
+    auto [it, added] = outcomes_.try_emplace(id, o);
+    if (!added)
+    {
+        --by_outcome_[static_cast<int>(it->second)];
+        it->second = o;
+    }
+    ++by_outcome_[static_cast<int>(o)];
+}
+
+std::optional<ingester::outcome> ingester::outcome_of(std::uint64_t id) const
+{
+    if (auto it = outcomes_.find(id); it != outcomes_.end())
+        return it->second;
+    return std::nullopt;
+}
+
 bool ingester::already_have(std::int64_t camera_id, ingest::object_ref const& obj)
 {
     ++stats_.listed;
+    auto joined = key_of(obj).joined();
+    auto id = object_id(camera_id, joined);
     ingest::camera_info cam;
+    bool known = false;
     {
         std::lock_guard lock(mutex_);
-        auto& set = known_[camera_id];
-        if (set.count(key_of(obj).joined()))
-        {
-            ++stats_.known;
-            return true;
-        }
+        known = known_[camera_id].count(joined) > 0;
         cam = cameras_[camera_id];
+    }
+    if (known)
+    {
+        std::lock_guard lock(failures_mutex_);
+        if (!outcome_of(id))
+            set_outcome(id, outcome::known);  // stored earlier in this process: counted as new
+        // The key is known, yet an object under this name is missing: a twin (same key, other
+        // content) whose fetch failed. Fetch again; the content tells the two apart.
+        auto& open = problems_[camera_id];
+        if (auto it = open.find(problem_key(obj));
+            it != open.end() && it->second.kind == not_fetched_kind)
+        {
+            ++stats_.to_fetch;
+            return false;
+        }
+        ++stats_.known;
+        return true;
     }
     if (routes_for(cam, obj).empty())
     {
         // Nobody wants it: do not fetch. A route added later will make it new again.
         ++stats_.unrouted;
+        std::lock_guard lock(failures_mutex_);
+        set_outcome(id, outcome::unrouted);
         return true;
     }
     ++stats_.to_fetch;
+    std::lock_guard lock(failures_mutex_);
+    auto was = outcome_of(id);
+    if (!was || *was == outcome::unrouted)
+        set_outcome(id, outcome::wanted);
     return false;
 }
 
@@ -97,23 +193,238 @@ ingest::fetch_result ingester::fetch(std::int64_t camera_id, ingest::camera_info
                                      ingest::object_ref const& obj, ingest::fetch_fn const& read,
                                      bool can_resume)
 {
-    auto res = stream_gate_ ? fetch_stream(camera_id, cam, obj, read)
-                            : fetch_once(camera_id, cam, obj, read, can_resume);
-    if (res.status == ingest::fetch_status::deferred)
-        return res;
-    auto id = std::to_string(camera_id) + '\x1f' + key_of(obj).joined();
-    std::lock_guard lock(failures_mutex_);
-    if (res.status == ingest::fetch_status::failed)
-        unresolved_.insert(id);
+    if (fault::check(hang_fault))
+    {
+        log::warn(log_tag, "camera={} file={}/{}: fault {} set: this thread blocks for ever",
+                  cam.identity, obj.folder, obj.name, hang_fault);
+        for (;;)
+            std::this_thread::sleep_for(std::chrono::hours(1));
+    }
+    auto joined = key_of(obj).joined();
+    auto id = object_id(camera_id, joined);
+    bool known = false;
+    {
+        std::lock_guard lock(mutex_);
+        known = known_[camera_id].count(joined) > 0;
+    }
+    ingest::fetch_result res;
+    if (known && !stream_gate_)
+        res = fetch_twin(camera_id, cam, obj, read);
+    else if (stream_gate_)
+        res = fetch_stream(camera_id, cam, obj, read);
     else
-        unresolved_.erase(id);
+        res = fetch_once(camera_id, cam, obj, read, can_resume);
+    if (res.status == ingest::fetch_status::deferred)
+    {
+        std::lock_guard lock(failures_mutex_);
+        if (outcome_of(id) != outcome::stored)
+            set_outcome(id, outcome::deferred);
+        return res;
+    }
+    settle(camera_id, cam, obj, res, known);
     return res;
+}
+
+void ingester::settle(std::int64_t camera_id, ingest::camera_info const& cam,
+                      ingest::object_ref const& obj, ingest::fetch_result const& res, bool twin)
+{
+    (void)cam;
+    auto id = object_id(camera_id, key_of(obj).joined());
+    auto where = problem_key(obj);
+    bool clear = false;
+    {
+        std::lock_guard lock(failures_mutex_);
+        auto was = outcome_of(id);
+        switch (res.status)
+        {
+        case ingest::fetch_status::stored:
+            if (was == outcome::stored || was == outcome::known)
+            {
+                // The second object under this key: its own asset.
+                ++stored_extra_;
+                ++twins_;
+                twin_failed_.erase(id);
+            }
+            else
+                set_outcome(id, outcome::stored);
+            stored_bytes_ += static_cast<long long>(obj.size > 0 ? obj.size : res.bytes);
+            clear = twin_failed_.count(id) == 0;
+            break;
+        case ingest::fetch_status::known:
+            // A twin's content matched the recorded one: the same object listed twice.
+            if (!was)
+                set_outcome(id, outcome::known);
+            break;
+        case ingest::fetch_status::failed:
+            if (twin && (was == outcome::stored || was == outcome::known))
+                twin_failed_.insert(id);  // the other one is stored; this one is missing
+            else
+            {
+                if (twin)
+                    twin_failed_.insert(id);
+                set_outcome(id, outcome::failed);
+            }
+            break;
+        case ingest::fetch_status::deferred:
+            break;
+        }
+        if (clear)
+            clear = problems_[camera_id].count(where) > 0;
+        // A stored object is no longer unreadable, whatever the source says.
+        if (res.status == ingest::fetch_status::stored)
+            if (auto u = outcome_of(problem_id(camera_id, where)); u == outcome::unreadable)
+            {
+                --by_outcome_[static_cast<int>(outcome::unreadable)];
+                outcomes_.erase(problem_id(camera_id, where));
+            }
+    }
+    if (res.status == ingest::fetch_status::failed)
+        note_problem(camera_id, where, not_fetched_kind, res.error, says_timeout(res.error));
+    else if (clear)
+        clear_problem(camera_id, where);
+}
+
+void ingester::note_problem(std::int64_t camera_id, std::string const& object,
+                            std::string const& kind, std::string const& reason, bool timeout)
+{
+    auto now = now_seconds();
+    {
+        std::lock_guard lock(failures_mutex_);
+        auto& open = problems_[camera_id];
+        auto it = open.find(object);
+        if (it == open.end())
+        {
+            if (static_cast<std::int64_t>(open.size()) >= ledger::store::max_problems_per_camera)
+                return;  // the ledger keeps no more; the events sum them up
+            it = open.emplace(object, open_problem{kind, 0}).first;
+        }
+        else if (it->second.kind == kind && now - it->second.written_at < 60)
+            return;  // a scan that lists a broken card again does not rewrite every row
+        it->second = {kind, now};
+    }
+    store_.note_problem(camera_id, object, kind, reason, timeout, now);
+}
+
+void ingester::clear_problem(std::int64_t camera_id, std::string const& object)
+{
+    {
+        std::lock_guard lock(failures_mutex_);
+        problems_[camera_id].erase(object);
+    }
+    store_.clear_problem(camera_id, object);
 }
 
 std::size_t ingester::unresolved_failures() const
 {
+    auto t = tally();
+    return static_cast<std::size_t>(t.unreadable + t.not_fetched);
+}
+
+object_tally ingester::tally() const
+{
     std::lock_guard lock(failures_mutex_);
-    return unresolved_.size();
+    auto n = [&](outcome o) { return by_outcome_[static_cast<int>(o)]; };
+    object_tally t;
+    t.cameras = static_cast<long>(connected_.size());
+    t.stored = n(outcome::stored) + stored_extra_;
+    t.stored_bytes = stored_bytes_;
+    t.known = n(outcome::known);
+    t.unrouted = n(outcome::unrouted);
+    t.unreadable = n(outcome::unreadable);
+    t.not_fetched = n(outcome::failed) + n(outcome::wanted) + static_cast<long>(twin_failed_.size());
+    t.deferred = n(outcome::deferred);
+    t.twins = twins_;
+    t.resumed = stats_.resumed.load();
+    return t;
+}
+
+ingest::fetch_result ingester::fetch_twin(std::int64_t camera_id, ingest::camera_info const& cam,
+                                          ingest::object_ref const& obj,
+                                          ingest::fetch_fn const& read)
+{
+    ingest::fetch_result res;
+    auto key = key_of(obj);
+    auto joined = key.joined();
+    auto recorded_before = store_.assets_of(camera_id, key);
+    if (!recorded_before)
+    {
+        res.error = "ledger error looking up " + obj.name + ": " +
+                    recorded_before.error().message();
+        ++stats_.failed;
+        return res;
+    }
+    auto variant = static_cast<std::int64_t>(recorded_before->size());
+    // Its own spool file, never resumed: the recorded object's file (or .part) is not its.
+    auto final_path =
+        spool::path_for(spool_root_, camera_id,
+                        cam.identity + '\x1f' + joined + "\x1fvariant " + std::to_string(variant),
+                        obj.name);
+    auto w = spool::writer::open(final_path, false);
+    if (!w)
+    {
+        res.error = "cannot write the spool at " + final_path.string() + ": " + w.error().message();
+        ++stats_.failed;
+        return res;
+    }
+    auto& writer = **w;
+    auto ec = read(0, [&](std::span<const std::byte> chunk) -> std::error_code {
+        if (auto e = writer.write(chunk))
+            return e;
+        stats_.bytes += static_cast<long long>(chunk.size());
+        return {};
+    });
+    res.bytes = writer.offset();
+    if (!ec && obj.size > 0 && writer.offset() != obj.size)
+        ec = std::make_error_code(std::errc::io_error);
+    if (ec)
+    {
+        res.error = obj.folder + "/" + obj.name + ": " + describe_error(ec) + " after " +
+                    std::to_string(writer.offset()) + " of " + std::to_string(obj.size) + " bytes";
+        writer.discard();
+        ++stats_.failed;
+        store_.add_event("fetch-failed", cam.name + " " + res.error, now_seconds(), camera_id);
+        return res;
+    }
+    auto size = writer.offset();
+    auto committed = writer.commit();
+    if (!committed)
+    {
+        res.error = "spool commit failed: " + committed.error().message();
+        writer.discard();
+        ++stats_.failed;
+        return res;
+    }
+    for (auto const& [asset_id, sha] : *recorded_before)
+        if (sha == *committed)
+        {
+            // The same content: one object listed twice, not two.
+            std::error_code ignored;
+            std::filesystem::remove(final_path, ignored);
+            log::info(log_tag, "camera={} file={}/{} listed twice; it is asset {}", cam.identity,
+                      obj.folder, obj.name, asset_id);
+            res.status = ingest::fetch_status::known;
+            return res;
+        }
+    auto asset = describe(cam, obj, final_path, *committed, size);
+    auto sinks = routes_for(cam, obj);
+    auto id = store_.record_arrival(camera_id, key, asset, sinks, now_seconds(), variant);
+    if (!id)
+    {
+        res.error = "ledger error recording " + obj.name + ": " + id.error().message();
+        ++stats_.failed;
+        return res;
+    }
+    ++stats_.fetched;
+    res.status = ingest::fetch_status::stored;
+    auto text = (cam.name.empty() ? std::string("camera") : cam.name) + ": " + obj.folder + "/" +
+                obj.name + " has the same folder, name, size and time as an object fetched "
+                "before, but other content (sha256 " + committed->substr(0, 12) + "); kept as "
+                "its own photo (asset " + std::to_string(asset.id) + ")";
+    log::warn(log_tag, "{}", text);
+    store_.add_event("same-key", text, now_seconds(), camera_id, asset.id);
+    if (on_new_jobs_)
+        on_new_jobs_();
+    return res;
 }
 
 ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera_info const& cam,
@@ -185,7 +496,7 @@ ingest::fetch_result ingester::fetch_once(std::int64_t camera_id, ingest::camera
             ec = std::make_error_code(std::errc::io_error);
         if (ec)
         {
-            res.error = obj.folder + "/" + obj.name + ": " + ec.message() + " after " +
+            res.error = obj.folder + "/" + obj.name + ": " + describe_error(ec) + " after " +
                         std::to_string(writer.offset()) + " of " + std::to_string(obj.size) +
                         " bytes";
             // Keep what we have when the source can continue from it.
@@ -322,7 +633,7 @@ ingest::fetch_result ingester::fetch_stream(std::int64_t camera_id, ingest::came
             return res;
         }
         if (ec && ec != std::errc::broken_pipe)
-            res.error = obj.folder + "/" + obj.name + ": " + ec.message() + " after " +
+            res.error = obj.folder + "/" + obj.name + ": " + describe_error(ec) + " after " +
                         std::to_string(buf.written()) + " of " + std::to_string(obj.size) +
                         " bytes";
         else if (!out)
@@ -452,6 +763,11 @@ public:
             std::lock_guard lock(owner_.mutex_);
             owner_.received_[*id] = path;
         }
+        {
+            std::lock_guard lock(owner_.failures_mutex_);
+            ++owner_.stored_extra_;
+            owner_.stored_bytes_ += static_cast<long long>(size);
+        }
         ++owner_.stats_.fetched;
         log::info(log_tag, "camera={} asset={} received {}/{} size={} sha256={}", cam_.identity,
                   *id, obj_.folder, obj_.name, size, asset.sha256.substr(0, 12));
@@ -544,9 +860,10 @@ void ingester::object_unreadable(std::int64_t camera_id, ingest::object_problem 
     long nth = 0;
     {
         std::lock_guard lock(failures_mutex_);
-        unresolved_.insert(std::to_string(camera_id) + "\x1funreadable\x1f" + problem.key());
+        set_outcome(problem_id(camera_id, problem.key()), outcome::unreadable);
         nth = ++unreadable_per_camera_[camera_id];
     }
+    note_problem(camera_id, problem.key(), unreadable_kind, problem.reason, problem.timeout);
     std::string where = problem.name.empty() ? std::string() : problem.folder + "/" + problem.name;
     if (problem.handle)
         where += (where.empty() ? "" : " ") + ("handle=" + std::to_string(*problem.handle));
@@ -573,8 +890,21 @@ void ingester::object_unreadable(std::int64_t camera_id, ingest::object_problem 
 
 void ingester::object_recovered(std::int64_t camera_id, ingest::object_problem const& problem)
 {
-    std::lock_guard lock(failures_mutex_);
-    unresolved_.erase(std::to_string(camera_id) + "\x1funreadable\x1f" + problem.key());
+    bool open = false;
+    {
+        std::lock_guard lock(failures_mutex_);
+        auto id = problem_id(camera_id, problem.key());
+        if (outcome_of(id) == outcome::unreadable)
+        {
+            --by_outcome_[static_cast<int>(outcome::unreadable)];
+            outcomes_.erase(id);
+        }
+        if (auto it = problems_[camera_id].find(problem.key());
+            it != problems_[camera_id].end() && it->second.kind == unreadable_kind)
+            open = true;
+    }
+    if (open)
+        clear_problem(camera_id, problem.key());
 }
 
 void ingester::camera_event(std::int64_t camera_id, std::string const& kind,

@@ -181,22 +181,31 @@ def run(args, faults=None, timeout=120, env_extra=None, cwd=None):
 
 SUMMARY_RE = re.compile(
     r"^import: (?P<new>\d+) new \((?P<bytes>[^)]*)\) from (?P<cameras>\d+) camera\(s\), "
-    r"(?P<known>\d+) already known, downloaded=(?P<downloaded>\d+) resumed=(?P<resumed>\d+); "
+    r"(?P<known>\d+) already known, (?P<unreadable>\d+) unreadable, "
+    r"(?P<not_fetched>\d+) not fetched"
+    r"(?:, (?P<unrouted>\d+) skipped by routes)?(?:, (?P<deferred>\d+) deferred)?"
+    r"(?:, (?P<twins>\d+) same-name twin\(s\) kept)?(?:, (?P<resumed>\d+) resumed)?; "
     r"delivered (?P<delivered>\d+), failed (?P<failed>\d+)(?P<interrupted> \(interrupted\))?$",
     re.M)
 
+# `camrelay import`'s documented exit codes (camrelay import --help).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LEFT_ON_CAMERA = 0, 1, 2, 3
+
 
 def parse_summary(stdout):
-    """The numbers of `camrelay import`'s one summary line, as ints (bytes stays text)."""
+    """The numbers of `camrelay import`'s one summary line, as ints (bytes stays text). Counts
+    the line leaves out when 0 (unrouted, deferred, twins, resumed) are 0; `downloaded` is
+    `new` (the objects fetched in this import)."""
     lines = [l for l in stdout.splitlines() if l.startswith("import: ")]
     if len(lines) != 1:
         raise AssertionError("expected exactly one summary line, got stdout:\n" + stdout)
     m = SUMMARY_RE.match(lines[0])
     if not m:
         raise AssertionError("summary line not understood: " + lines[0])
-    d = {k: int(v) for k, v in m.groupdict().items() if k not in ("bytes", "interrupted")}
+    d = {k: int(v or 0) for k, v in m.groupdict().items() if k not in ("bytes", "interrupted")}
     d["bytes"] = m.group("bytes")
     d["interrupted"] = bool(m.group("interrupted"))
+    d["downloaded"] = d["new"]
     return d
 
 

@@ -172,12 +172,13 @@ class BadCamera(t.CamrelayTestCase):
             self.assertGreater(os.path.getsize(path), 200 * 1024)
         cfg = self.write_config(folder_config(self.data, self.card, self.dest))
         p = t.run(["import", "-q", "-c", cfg], faults=faults)
-        self.assertExit(p, 1)
+        self.assertExit(p, t.EXIT_LEFT_ON_CAMERA)  # photos left on the camera
         self.assertIn("could not be fetched", p.stderr)
         self.assertIn("Input/output error", p.stderr)
         s = t.parse_summary(p.stdout)
         self.assertEqual((s["new"], s["delivered"], s["failed"]), (expect_fetched,) * 2 + (0,),
                          p.stdout)
+        self.assertEqual(s["not_fetched"], 3 - expect_fetched, p.stdout)
         self.assertEqual(len(t.files_under(self.dest)), expect_fetched)
         for f in t.files_under(self.dest):
             self.assertIn(t.sha256_file(f), {sha for _p, sha, _d in photos})

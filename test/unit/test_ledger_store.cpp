@@ -782,3 +782,104 @@ TEST_F(LedgerStore, MessageRefusesForeignOrTakenAssetsAllOrNothing)
     EXPECT_EQ(count_in(job_state::pending), 1);
     EXPECT_EQ(pragma_int(db_path, "SELECT COUNT(*) FROM messages"), 1);
 }
+
+namespace
+{
+
+TEST_F(LedgerStore, MigrationThreeKeepsTheObjectsOfAnOlderLedger)
+{
+    // A ledger of schema 2 with one object: after the upgrade it is still known (variant 0).
+    auto old_path = (dir / "v2.db").string();
+    {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(old_path.c_str(), &raw), SQLITE_OK);
+        for (std::size_t i = 0; i < 2; ++i)
+        {
+            std::string sql(ledger::migrations()[i]);
+            ASSERT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+                << sqlite3_errmsg(raw);
+        }
+        ASSERT_EQ(sqlite3_exec(raw,
+                               "PRAGMA user_version=2;"
+                               "INSERT INTO cameras VALUES(1,'usb:x','usb','X','','','','',1,1);"
+                               "INSERT INTO assets(id, camera_id, seq, source_kind, folder, name, "
+                               "size, sha256, capture_time, spool_path, arrived_at) VALUES(1, 1, "
+                               "1, 'usb', '/D', 'A.JPG', 5, 'h', 1, '', 1);"
+                               "INSERT INTO objects VALUES(1, 1, '/D', 'A.JPG', 5, 9, 1, 1);",
+                               nullptr, nullptr, nullptr),
+                  SQLITE_OK)
+            << sqlite3_errmsg(raw);
+        sqlite3_close(raw);
+    }
+    // Before the upgrade, a read-only status sees no problems table and says so by an empty list.
+    {
+        auto ro = ledger::store::open_read_only(old_path);
+        ASSERT_TRUE(ro);
+        auto p = (*ro)->problems(0, 10);
+        ASSERT_TRUE(p);
+        EXPECT_TRUE(p->empty());
+    }
+    auto s = ledger::store::open(old_path);
+    ASSERT_TRUE(s) << s.error().message();
+    auto known = (*s)->is_known(1, {"/D", "A.JPG", 5, 9});
+    ASSERT_TRUE(known);
+    EXPECT_TRUE(*known);
+    EXPECT_EQ(pragma_int(old_path, "PRAGMA user_version"),
+              static_cast<std::int64_t>(ledger::migrations().size()));
+    auto ok = (*s)->integrity_check();
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(*ok, "ok");
+}
+
+TEST_F(LedgerStore, SameKeyVariantsAreTheirOwnAssets)
+{
+    ledger::object_key key{"/DCIM", "IMG_1.JPG", 100, 5};
+    asset_info a;
+    a.sha256 = "first";
+    a.size = 100;
+    a.name = "IMG_1.JPG";
+    asset_info b = a;
+    b.sha256 = "second";
+    auto first = db->record_arrival(camera, key, a, {"nas"}, 1000);
+    auto again = db->record_arrival(camera, key, b, {"nas"}, 1000);  // variant 0: idempotent
+    auto second = db->record_arrival(camera, key, b, {"nas"}, 1000, 1);
+    ASSERT_TRUE(first && again && second);
+    EXPECT_EQ(*first, *again);
+    EXPECT_NE(*first, *second);
+    auto all = db->assets_of(camera, key);
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ((*all)[0].second, "first");
+    EXPECT_EQ((*all)[1].second, "second");
+    EXPECT_EQ(count_in(job_state::pending), 2);
+    auto objects = db->object_count(camera);
+    ASSERT_TRUE(objects);
+    EXPECT_EQ(*objects, 2);
+}
+
+TEST_F(LedgerStore, ObjectProblemsAreOneRowPerObjectAndBounded)
+{
+    EXPECT_FALSE(db->note_problem(camera, "/DCIM/A.JPG", "unreadable", "short", false, 10));
+    EXPECT_FALSE(db->note_problem(camera, "/DCIM/A.JPG", "not-fetched", "timeout: slow", true, 20));
+    auto p = db->problems(camera, 10);
+    ASSERT_TRUE(p);
+    ASSERT_EQ(p->size(), 1u);
+    EXPECT_EQ((*p)[0].kind, "not-fetched");
+    EXPECT_EQ((*p)[0].reason, "timeout: slow");
+    EXPECT_TRUE((*p)[0].timeout);
+    EXPECT_EQ((*p)[0].first_seen, 10);
+    EXPECT_EQ((*p)[0].last_seen, 20);
+    EXPECT_EQ((*p)[0].attempts, 2);
+    EXPECT_EQ(*db->problem_count(camera, "not-fetched"), 1);
+    EXPECT_EQ(*db->problem_count(camera, "unreadable"), 0);
+    EXPECT_FALSE(db->note_problem(camera, "#7", "unreadable", "no name", false, 30));
+    EXPECT_FALSE(db->clear_handle_problems(camera));
+    EXPECT_EQ(*db->problem_count(camera), 1);
+    EXPECT_TRUE(*db->clear_problem(camera, "/DCIM/A.JPG"));
+    EXPECT_FALSE(*db->clear_problem(camera, "/DCIM/A.JPG"));
+    for (std::int64_t i = 0; i < ledger::store::max_problems_per_camera + 50; ++i)
+        EXPECT_FALSE(db->note_problem(camera, "/X/" + std::to_string(i), "unreadable", "r", false, 1));
+    EXPECT_EQ(*db->problem_count(camera), ledger::store::max_problems_per_camera);
+}
+
+} // namespace
