@@ -29,7 +29,8 @@ constexpr option_spec general_specs[] = {
      "streamed from the camera to its sinks while they are reachable."},
     {"workers", option_type::integer, false, "4", "Deliveries running at once, all sinks together."},
     {"shutdown_grace", option_type::integer, false, "10",
-     "Seconds running deliveries may finish after SIGINT/SIGTERM before they are cancelled."},
+     "Seconds running deliveries and camera threads may finish after SIGINT/SIGTERM; then "
+     "deliveries are cancelled and a stuck camera thread is left behind (at least 2 s)."},
     {"control_socket", option_type::string, false, "DATA_DIR/control.sock",
      "Unix socket where `camrelay hostapd-event` and `dhcp-event` reach the daemon."},
 };

@@ -17,7 +17,7 @@ struct general_settings
     std::string spool_keep = "until-delivered";  ///< or "always"
     std::string spool = "disk";              ///< or "none": stream camera -> sink, no spool copy
     std::int64_t workers = 4;                ///< deliveries running at once, all sinks together
-    std::int64_t shutdown_grace = 10;        ///< seconds running deliveries may finish on stop
+    std::int64_t shutdown_grace = 10;        ///< seconds deliveries and camera threads may finish on stop
     std::string control_socket;  ///< daemon control socket; default DATA_DIR/control.sock
     int line = 0;
 };
