@@ -19,7 +19,7 @@ using bytes = camrelay::proto::ptp::byte_vector;
 
 inline std::filesystem::path dir()
 {
-    return std::filesystem::path(__FILE__).parent_path().parent_path() / "data" / "ptp";
+    return std::filesystem::path(CAMRELAY_TEST_SOURCE_DIR) / "data" / "ptp";
 }
 
 inline std::string text(std::string const& name)

@@ -23,7 +23,7 @@ namespace camrelay::test::samsung_data
 
 inline std::filesystem::path dir()
 {
-    return std::filesystem::path(__FILE__).parent_path().parent_path() / "data" / "samsung";
+    return std::filesystem::path(CAMRELAY_TEST_SOURCE_DIR) / "data" / "samsung";
 }
 
 inline std::string read(std::string const& relative)

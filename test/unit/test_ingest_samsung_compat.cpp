@@ -21,7 +21,7 @@ namespace stdfs = std::filesystem;
 
 stdfs::path data_dir()
 {
-    return stdfs::path(__FILE__).parent_path().parent_path() / "data" / "samsung" / "compat";
+    return stdfs::path(CAMRELAY_TEST_SOURCE_DIR) / "data" / "samsung" / "compat";
 }
 
 /// A temp folder with the files of `files` (name, content).
