@@ -1,6 +1,6 @@
-// Asio driver of the Samsung SNS source: sockets, timeouts, the connection caps and eviction. It makes no
-// protocol decisions: the request head comes from proto::http::request_parser, everything else
-// from sns_service. One TU on purpose: Asio (and its coroutine machinery) is instantiated here
+// Asio driver of the Samsung SNS source: sockets, timeouts, the connection caps and eviction. It
+// makes no protocol decisions: the request head comes from proto::http::request_parser, everything
+// else from sns_service. One TU on purpose: Asio (and its coroutine machinery) is instantiated here
 // only.
 #include "ingest/samsung/sns_server.hpp"
 
@@ -139,8 +139,8 @@ struct connection_state
 {
     connection_state(asio::io_context& io, tcp::socket s, std::shared_ptr<registry> r,
                      std::string addr, steady::time_point now)
-        : sock(std::move(s)), timer(io), reg(std::move(r)), address(std::move(addr)),
-          accepted(now), last_byte(now), window_start(now)
+        : sock(std::move(s)), timer(io), reg(std::move(r)), address(std::move(addr)), accepted(now),
+          last_byte(now), window_start(now)
     {
         where = reg->open.insert(reg->open.end(), this);
         ++reg->per_address[address];
@@ -501,8 +501,7 @@ class server
                         else
                             response = svc_.error_page(400, r.error.message(),
                                                        std::chrono::system_clock::now());
-                        log::warn(log_tag, "client={}: bad request: {}", client,
-                                  r.error.message());
+                        log::warn(log_tag, "client={}: bad request: {}", client, r.error.message());
                         break;
                     }
                 }

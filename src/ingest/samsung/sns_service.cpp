@@ -481,7 +481,8 @@ struct sns_service::impl
         if (!lost.contains(key) && lost.size() >= max_lost_reported)
         {
             ++lost_unreported;
-            log::warn(log_tag, "{} not kept: {} (not reported as an event: {} lost files "
+            log::warn(log_tag,
+                      "{} not kept: {} (not reported as an event: {} lost files "
                       "outstanding; lost_unreported={})",
                       p.key(), p.reason, lost.size(), lost_unreported);
             return;
@@ -1214,10 +1215,10 @@ bool sns_service::impl::flush_batch(session& ses, char const* why)
               ses.user, ses.batch.size(), why);
     if (ses.batch.size() < announced)
     {
-        auto text = fmt::format("post on {} by {}: {} of {} announced photos arrived ({}); "
-                                "posted with {}",
-                                ses.site, ses.user, ses.batch.size(), announced, why,
-                                ses.batch.size());
+        auto text =
+            fmt::format("post on {} by {}: {} of {} announced photos arrived ({}); "
+                        "posted with {}",
+                        ses.site, ses.user, ses.batch.size(), announced, why, ses.batch.size());
         log::warn(log_tag, "{}", text);
         out.camera_event(*id, "warning", text);
     }
