@@ -2,8 +2,9 @@
 (test/data/samsung/README.md) answers every request vector of test/data/samsung/vectors with the
 reference's bytes (Date, the first Server value, session keys and the ST1000 time ignored), in
 order, since the hotspot toggle and the sessions carry state. Plus the listener's limits: the
-slow-loris cases (idle and total timeout), an oversized head, an oversized Content-Length and
-more connections than max_connections."""
+slow-loris cases (head, idle and total timeout), an oversized head, an oversized Content-Length,
+the per-address cap and eviction at max_connections. The attackers at scale (drip-feeding and
+idle crowds, the minimum body rate) are in test_samsung_hostile.py."""
 
 import os
 import socket
@@ -67,9 +68,11 @@ class Vectors(s.SamsungCase):
 class Limits(s.SamsungCase):
     limits = """max_header_bytes = 4096
 max_body_bytes = 1048576
+head_timeout = 2
 idle_timeout = 2
 request_timeout = 6
-max_connections = 4"""
+max_connections = 4
+max_connections_per_address = 3"""
 
     def read_until_closed(self, c, limit):
         c.settimeout(limit)
@@ -83,7 +86,7 @@ max_connections = 4"""
         except ConnectionResetError:
             return out
 
-    def test_slow_head_is_cut_at_the_idle_timeout(self):
+    def test_slow_head_is_cut_at_the_head_timeout(self):
         start = time.monotonic()
         with socket.create_connection(("127.0.0.1", self.port)) as c:
             c.settimeout(0.1)
@@ -109,7 +112,7 @@ max_connections = 4"""
         elapsed = time.monotonic() - start
         self.assertGreater(elapsed, 1.5)
         self.assertLess(elapsed, 5)
-        self.wait_log("idle timeout")
+        self.wait_log("head timeout")
 
     def test_slow_body_is_cut_at_the_request_timeout(self):
         start = time.monotonic()
@@ -158,20 +161,39 @@ max_connections = 4"""
             got = self.read_until_closed(c, 5)
         self.assertTrue(got.startswith(b"HTTP/1.0 413 REQUEST ENTITY TOO LARGE\r\n"), got[:200])
 
-    def test_connections_beyond_the_cap_are_closed(self):
-        held = [socket.create_connection(("127.0.0.1", self.port)) for _ in range(4)]
+    def closed_by_server(self, c, limit):
+        c.settimeout(limit)
+        try:
+            return c.recv(100) == b""
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+
+    def connect_from(self, addr):
+        c = socket.socket()
+        c.bind((addr, 0))
+        c.connect(("127.0.0.1", self.port))
+        return c
+
+    def test_connections_beyond_the_per_address_cap_are_closed(self):
+        held = [self.connect_from("127.0.0.1") for _ in range(3)]
         try:
             time.sleep(0.3)
-            with socket.create_connection(("127.0.0.1", self.port)) as extra:
+            with self.connect_from("127.0.0.1") as extra:
                 extra.sendall(b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\n\r\n")
                 start = time.monotonic()
                 self.assertEqual(self.read_until_closed(extra, 5), b"")
                 self.assertLess(time.monotonic() - start, 1.5)
-            self.wait_log("connections open already")
+            self.wait_log("(max_connections_per_address), closed [refused_per_address]")
+            # Another address is served meanwhile.
+            with self.connect_from("127.0.0.2") as other:
+                other.sendall(b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\n\r\n")
+                self.assertTrue(self.read_until_closed(other, 5).startswith(b"HTTP/1.0 200 OK"))
         finally:
             for c in held:
                 c.close()
-        # Once the server has seen them go, a camera is served again.
+        # Once the server has seen them go, the address is served again.
         def served():
             try:
                 return s.exchange(self.port, b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\n\r\n")
@@ -179,6 +201,29 @@ max_connections = 4"""
                 return None
         got = t.wait_for(served, 5, interval=0.3, what="a connection after the others closed")
         self.assertTrue(got.startswith(b"HTTP/1.0 200 OK"), got)
+
+    def test_a_newcomer_at_the_global_cap_evicts_the_worst(self):
+        # 3 idle from .1 (its cap), 1 idle from .3: all 4 slots taken. A camera from .2 is not
+        # refused: the longest idle connection of the address with the most goes.
+        crowd = [self.connect_from("127.0.0.1") for _ in range(3)]
+        time.sleep(0.2)
+        lone = self.connect_from("127.0.0.3")
+        try:
+            time.sleep(0.3)
+            with self.connect_from("127.0.0.2") as cam:
+                cam.sendall(b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\n\r\n")
+                got = self.read_until_closed(cam, 5)
+            self.assertTrue(got.startswith(b"HTTP/1.0 200 OK"), got)
+            self.wait_log("to make room for client=127.0.0.2 (max_connections 4) [evicted]")
+            # The victim is one of .1's (closed by the server), .3's lone connection stays.
+            self.assertIn("client=127.0.0.1: closed (3 connections from it", self.log_text())
+            evicted = [c for c in crowd if self.closed_by_server(c, 0.5)]
+            self.assertEqual(len(evicted), 1)
+            lone.sendall(b"GET / HTTP/1.1\r\nHost: gld.samsungosp.com\r\n\r\n")
+            self.assertTrue(self.read_until_closed(lone, 5).startswith(b"HTTP/1.0 200 OK"))
+        finally:
+            for c in crowd + [lone]:
+                c.close()
 
     def test_stop_is_prompt_with_a_connection_open(self):
         c = socket.create_connection(("127.0.0.1", self.port))

@@ -113,7 +113,11 @@ class fake_handler : public object_handler
     {
         events.emplace_back("unreadable", p.key() + ": " + p.reason);
     }
-    void object_recovered(std::int64_t, object_problem const&) override {}
+    void object_recovered(std::int64_t, object_problem const& p) override
+    {
+        recovered.push_back(p.key());
+    }
+    std::vector<std::string> recovered;
     void camera_event(std::int64_t, std::string const& kind, std::string const& message) override
     {
         events.emplace_back(kind, message);
@@ -303,6 +307,46 @@ std::string login(sns_service& svc, std::string const& site)
     auto r = roundtrip(svc, raw);
     EXPECT_EQ(status_line(r), "HTTP/1.0 200 OK") << site;
     return sid_of(r);
+}
+
+/// Starts `raw` like the server and feeds its body only up to `body_bytes`: the exchange of a
+/// request the camera did not finish (on_abort() or on_end() are the caller's).
+std::unique_ptr<exchange> begin_partial(sns_service& svc, std::string_view raw,
+                                        std::size_t body_bytes)
+{
+    http::request_parser p;
+    auto head_end = raw.find("\r\n\r\n") + 4;
+    auto piece = data::bytes(raw.substr(0, head_end + body_bytes));
+    std::unique_ptr<exchange> ex;
+    while (!piece.empty())
+    {
+        auto r = p.feed(piece);
+        piece = piece.subspan(r.consumed);
+        if (r.status == http::parse_status::headers_done)
+            ex = svc.begin(p.request(), "10.0.0.2", t0);
+        else if (r.status == http::parse_status::body)
+            ex->on_body(r.body);
+        else if (r.status == http::parse_status::need_more)
+            break;
+        else
+            ADD_FAILURE() << "unexpected parse status";
+    }
+    return ex;
+}
+
+std::vector<std::string> of_kind(fake_handler const& h, std::string const& kind)
+{
+    std::vector<std::string> out;
+    for (auto const& [k, m] : h.events)
+        if (k == kind)
+            out.push_back(m);
+    return out;
+}
+
+bool has(std::vector<std::string> const& list, std::string const& needle)
+{
+    return std::any_of(list.begin(), list.end(),
+                       [&](std::string const& m) { return m.find(needle) != std::string::npos; });
 }
 
 // ------------------------------------------------------------------------------------- tests
@@ -804,3 +848,131 @@ TEST(ingest_samsung_service, action_entries)
 }
 
 } // namespace
+
+// ------------------------------------------------------------------- no silent skip (issue 16)
+
+TEST(ingest_samsung_service, put_cut_short_is_reported_and_resolved_by_the_retry)
+{
+    fake_handler h;
+    sns_service svc(reference_settings(), h);
+    auto sid = login(svc, "picasa");
+    roundtrip(svc, post("/picasa/photo", photo_xml(sid, "SAM_0001.JPG", "x")));
+    auto raw = put(sid, "SAM_0001.JPG", "0123456789");
+    auto ex = begin_partial(svc, raw, 3);
+    ASSERT_TRUE(ex);
+    ex->on_abort("too slow", true);
+    ex.reset();
+    EXPECT_TRUE(h.messages.empty());
+    EXPECT_EQ(h.discarded, 1);
+    auto lost = of_kind(h, "unreadable");
+    ASSERT_EQ(lost.size(), 1u);
+    EXPECT_NE(lost[0].find("picasa/SAM_0001.JPG: upload cut short after 3 of 10 bytes: too slow"),
+              std::string::npos)
+        << lost[0];
+    // The camera sends it again: stored, and the failure is resolved.
+    EXPECT_EQ(status_line(roundtrip(svc, raw)), "HTTP/1.0 200 OK");
+    EXPECT_EQ(h.messages.size(), 1u);
+    EXPECT_EQ(h.recovered, std::vector<std::string>{"picasa/SAM_0001.JPG"});
+}
+
+TEST(ingest_samsung_service, email_cut_short_reports_every_file)
+{
+    fake_handler h;
+    sns_service svc(reference_settings(), h);
+    auto raw = email("Camera@samsungcamera.com", {"store@mydomain.com"}, "x",
+                     {{"A.JPG", std::string(5000, 'a')}, {"B.JPG", std::string(5000, 'b')}});
+    auto body = raw.size() - (raw.find("\r\n\r\n") + 4);
+    auto ex = begin_partial(svc, raw, body - 3000); // inside B.JPG
+    ASSERT_TRUE(ex);
+    ex->on_abort("the connection ended before the request did", false);
+    ex.reset();
+    EXPECT_TRUE(h.messages.empty());
+    EXPECT_TRUE(h.assets.empty());
+    auto lost = of_kind(h, "unreadable");
+    ASSERT_EQ(lost.size(), 2u);
+    EXPECT_TRUE(has(lost, "email/A.JPG: the e-mail was cut short")) << lost[0];
+    EXPECT_TRUE(has(lost, "email/B.JPG: the e-mail was cut short"));
+    // A stranger's cut e-mail is only logged.
+    fake_handler h2;
+    sns_service svc2(reference_settings(), h2);
+    auto evil = email("evil@example.com", {"store@mydomain.com"}, "x", {{"A.JPG", "aaaa"}});
+    begin_partial(svc2, evil, 700)->on_abort("cut", false);
+    EXPECT_TRUE(of_kind(h2, "unreadable").empty());
+}
+
+TEST(ingest_samsung_service, email_unreadable_multipart_is_400_and_keeps_nothing)
+{
+    fake_handler h;
+    sns_service svc(reference_settings(), h);
+    auto raw = email("Camera@samsungcamera.com", {"store@mydomain.com"}, "x",
+                     {{"A.JPG", "aaaa"}, {"B.JPG", "bbbb"}});
+    // B's part headers grow past the multipart parser's limit: the body is unreadable from
+    // there, and "succ" for A alone would lose B quietly.
+    auto at = raw.find("name=\"binary\"; fileName=\"B.JPG\"");
+    ASSERT_NE(at, std::string::npos);
+    raw.insert(at, "x-pad: " + std::string(9000, 'p') + "\r\n");
+    auto cl = raw.find("Content-Length: ") + 16;
+    auto cl_end = raw.find("\r\n", cl);
+    auto body = raw.size() - (raw.find("\r\n\r\n") + 4);
+    raw.replace(cl, cl_end - cl, std::to_string(body));
+    auto r = roundtrip(svc, raw);
+    EXPECT_EQ(status_line(r), "HTTP/1.0 400 BAD REQUEST");
+    EXPECT_TRUE(h.messages.empty());
+    EXPECT_TRUE(h.assets.empty());
+    EXPECT_TRUE(has(of_kind(h, "unreadable"), "email/A.JPG: the e-mail's multipart body is "
+                                              "unreadable"));
+}
+
+TEST(ingest_samsung_service, spool_write_failure_is_500_and_an_event)
+{
+    fake_handler h;
+    h.fail_write = true;
+    sns_service svc(reference_settings(), h);
+    auto r = roundtrip(svc, email("Camera@samsungcamera.com", {"a@b"}, "x", {{"A.JPG", "a"}}));
+    EXPECT_EQ(status_line(r), "HTTP/1.0 500 INTERNAL SERVER ERROR");
+    EXPECT_TRUE(has(of_kind(h, "unreadable"), "email/A.JPG: not stored: spool write failed"));
+    auto sid = login(svc, "picasa");
+    r = roundtrip(svc, put(sid, "P.JPG", "p"));
+    EXPECT_EQ(status_line(r), "HTTP/1.0 500 INTERNAL SERVER ERROR");
+    EXPECT_TRUE(has(of_kind(h, "unreadable"), "picasa/P.JPG: not stored: spool write failed"));
+}
+
+TEST(ingest_samsung_service, three_photos_announced_two_sent)
+{
+    fake_handler h;
+    sns_service svc(reference_settings(), h);
+    auto sid = login(svc, "facebook");
+    auto const content = "Three~one~two~three";
+    for (std::string name : {"SAM_1.JPG", "SAM_2.JPG"})
+    {
+        roundtrip(svc, post("/facebook/photo", photo_xml(sid, name, content)));
+        EXPECT_EQ(status_line(roundtrip(svc, put(sid, name, name))), "HTTP/1.0 200 OK");
+    }
+    roundtrip(svc, post("/facebook/photo", photo_xml(sid, "SAM_3.JPG", content)));
+    EXPECT_TRUE(h.messages.empty());
+    EXPECT_TRUE(h.events.empty());
+    // Another post begins: the short batch is posted with its two, and both gaps are said.
+    roundtrip(svc, post("/facebook/photo", photo_xml(sid, "SAM_9.JPG", "Next~alt")));
+    ASSERT_EQ(h.messages.size(), 1u);
+    EXPECT_EQ(h.messages[0].parts.size(), 2u);
+    EXPECT_TRUE(has(of_kind(h, "warning"), "2 of 3 announced photos arrived (new post started)"));
+    auto lost = of_kind(h, "unreadable");
+    ASSERT_EQ(lost.size(), 1u);
+    EXPECT_NE(lost[0].find("facebook/SAM_3.JPG: announced but never sent"), std::string::npos);
+    // A camera that re-announces the file it is about to send is no loss.
+    roundtrip(svc, post("/facebook/photo", photo_xml(sid, "SAM_9.JPG", "Next~alt")));
+    EXPECT_EQ(of_kind(h, "unreadable").size(), 1u);
+}
+
+TEST(ingest_samsung_service, announced_file_lost_with_an_expired_session)
+{
+    fake_handler h;
+    auto s = reference_settings();
+    s.session_ttl = 60s;
+    sns_service svc(s, h);
+    auto sid = login(svc, "picasa");
+    roundtrip(svc, post("/picasa/photo", photo_xml(sid, "A.JPG", "x")));
+    roundtrip(svc, get("/", "gld.samsungosp.com"), "c", t0 + 120s);
+    EXPECT_TRUE(has(of_kind(h, "unreadable"), "picasa/A.JPG: announced but never sent: the "
+                                              "session expired"));
+}

@@ -43,13 +43,23 @@ constexpr config::option_spec samsung_options[] = {
      "Largest request body accepted (413 before reading when Content-Length is larger)."},
     {"max_message_bytes", config::option_type::integer, false, "65536",
      "Largest XML body (login, announcements) and e-mail `message` part."},
+    {"head_timeout", config::option_type::integer, false, "10",
+     "Seconds from the connection's start within which the request head must be complete."},
     {"idle_timeout", config::option_type::integer, false, "30",
-     "Seconds without a byte from the camera before the connection is closed; the request head "
-     "must also be complete within this time."},
+     "Seconds without a byte from the camera before the connection is closed."},
+    {"min_body_rate", config::option_type::integer, false, "4096",
+     "Bytes per second a request body must keep up, measured over each rate_window after the "
+     "head (the first window is the grace); slower connections are closed. 0: not checked."},
+    {"rate_window", config::option_type::integer, false, "10",
+     "Seconds of the window min_body_rate is measured over."},
     {"request_timeout", config::option_type::integer, false, "3600",
      "Seconds one connection may take in all (a large video over weak Wi-Fi included)."},
     {"max_connections", config::option_type::integer, false, "32",
-     "Connections served at once; more are accepted and closed at once."},
+     "Connections served at once; a newcomer beyond it takes the slot of the worst connection "
+     "open (most from one address, idle or slowest), so hostile sockets cannot lock a camera "
+     "out."},
+    {"max_connections_per_address", config::option_type::integer, false, "8",
+     "Connections from one address at once (a camera uses one); more are closed at once."},
     {"session_ttl", config::option_type::integer, false, "86400",
      "Seconds a social login stays valid after its last use."},
     {"compat_config", config::option_type::string, false, "",
@@ -163,9 +173,15 @@ std::unique_ptr<source> make_samsung_source(config::source_settings const& s, ob
         ranged("max_body_bytes", std::int64_t{4} << 30, 1024, std::int64_t{1} << 40));
     svc.max_message_bytes =
         static_cast<std::size_t>(ranged("max_message_bytes", 65536, 1024, 16 << 20));
+    cfg.limits.head_timeout = std::chrono::seconds(ranged("head_timeout", 10, 1, 3600));
     cfg.limits.idle_timeout = std::chrono::seconds(ranged("idle_timeout", 30, 1, 3600));
+    cfg.limits.min_body_rate =
+        static_cast<std::uint64_t>(ranged("min_body_rate", 4096, 0, std::int64_t{1} << 30));
+    cfg.limits.rate_window = std::chrono::seconds(ranged("rate_window", 10, 1, 3600));
     cfg.limits.request_timeout = std::chrono::seconds(ranged("request_timeout", 3600, 1, 86400));
     cfg.limits.max_connections = static_cast<std::size_t>(ranged("max_connections", 32, 1, 10000));
+    cfg.limits.max_connections_per_address =
+        static_cast<std::size_t>(ranged("max_connections_per_address", 8, 1, 10000));
     svc.session_ttl = std::chrono::seconds(ranged("session_ttl", 86400, 60, 365 * 86400));
     if (!ok)
         return nullptr;

@@ -1,6 +1,6 @@
-// Asio driver of the Samsung SNS source: sockets, timeouts, the connection cap. It makes no
-// protocol decisions: the request head comes from proto::http::request_parser, everything else
-// from sns_service. One TU on purpose: Asio (and its coroutine machinery) is instantiated here
+// Asio driver of the Samsung SNS source: sockets, timeouts, the connection caps and eviction. It
+// makes no protocol decisions: the request head comes from proto::http::request_parser, everything
+// else from sns_service. One TU on purpose: Asio (and its coroutine machinery) is instantiated here
 // only.
 #include "ingest/samsung/sns_server.hpp"
 
@@ -24,7 +24,10 @@
 #include <array>
 #include <charconv>
 #include <exception>
+#include <list>
+#include <map>
 #include <memory>
+#include <tuple>
 #include <variant>
 
 namespace camrelay::ingest::samsung
@@ -69,11 +72,176 @@ int status_of(std::string const& response)
     return status;
 }
 
+/// What the listener's limits did, by name (counted, logged; docs/samsung.md "Limits").
+enum class limit_event
+{
+    refused_per_address, ///< max_connections_per_address reached: closed at once
+    refused_full,        ///< max_connections reached and nothing could be evicted
+    evicted,             ///< closed to make room for a newcomer (max_connections reached)
+    head_timeout,        ///< the request head was not complete within head_timeout
+    idle_timeout,        ///< no byte for idle_timeout
+    request_timeout,     ///< the connection took longer than request_timeout
+    too_slow,            ///< the body fell below min_body_rate over a rate_window
+};
+constexpr std::size_t limit_event_count = 7;
+
+std::string_view to_string(limit_event e) noexcept
+{
+    switch (e)
+    {
+    case limit_event::refused_per_address:
+        return "refused_per_address";
+    case limit_event::refused_full:
+        return "refused_full";
+    case limit_event::evicted:
+        return "evicted";
+    case limit_event::head_timeout:
+        return "head_timeout";
+    case limit_event::idle_timeout:
+        return "idle_timeout";
+    case limit_event::request_timeout:
+        return "request_timeout";
+    case limit_event::too_slow:
+        return "too_slow";
+    }
+    return "?";
+}
+
+/// Limit events after the first are summed up in one line this often.
+constexpr auto report_interval = std::chrono::seconds(10);
+
+enum class phase
+{
+    head,   ///< waiting for the request head
+    body,   ///< reading the body
+    answer, ///< writing the answer: never evicted
+    drain,  ///< answered, draining what the client still sends: evicted first
+};
+
+struct connection_state;
+
+/// Who is connected: the per-address counts and the eviction candidates. Plain data shared by
+/// the server and every connection, so a connection torn down with the io_context (after the
+/// server) still finds it.
+struct registry
+{
+    std::list<connection_state*> open;
+    std::map<std::string, std::size_t, std::less<>> per_address;
+
+    std::size_t count(std::string_view address) const
+    {
+        auto it = per_address.find(address);
+        return it == per_address.end() ? 0 : it->second;
+    }
+};
+
+struct connection_state
+{
+    connection_state(asio::io_context& io, tcp::socket s, std::shared_ptr<registry> r,
+                     std::string addr, steady::time_point now)
+        : sock(std::move(s)), timer(io), reg(std::move(r)), address(std::move(addr)), accepted(now),
+          last_byte(now), window_start(now)
+    {
+        where = reg->open.insert(reg->open.end(), this);
+        ++reg->per_address[address];
+    }
+    ~connection_state() { release(); }
+    connection_state(connection_state const&) = delete;
+    connection_state& operator=(connection_state const&) = delete;
+
+    /// Gives the slot back (idempotent): at eviction already, so the newcomer takes it at once.
+    void release()
+    {
+        if (!registered)
+            return;
+        registered = false;
+        reg->open.erase(where);
+        if (auto it = reg->per_address.find(address); it != reg->per_address.end())
+            if (--it->second == 0)
+                reg->per_address.erase(it);
+    }
+
+    void evict()
+    {
+        evicted = true;
+        release();
+        boost::system::error_code ignored;
+        sock.cancel(ignored);
+        timer.cancel();
+    }
+
+    /// Body bytes per second over the current and the previous rate window (at least 1 s).
+    double rate(steady::time_point now, std::chrono::seconds window) const
+    {
+        auto span = std::chrono::duration<double>(now - window_start).count() +
+                    (has_prev_window ? std::chrono::duration<double>(window).count() : 0.0);
+        return static_cast<double>(window_bytes + prev_window_bytes) / std::max(span, 1.0);
+    }
+
+    tcp::socket sock;
+    asio::steady_timer timer;
+    std::shared_ptr<registry> reg;
+    std::string address;
+    std::list<connection_state*>::iterator where;
+    bool registered = true;
+    bool evicted = false;
+    phase ph = phase::head;
+    steady::time_point accepted;
+    steady::time_point last_byte;
+    steady::time_point window_start;
+    std::uint64_t window_bytes = 0;
+    std::uint64_t prev_window_bytes = 0;
+    bool has_prev_window = false;
+};
+
+/// The connection to close for a newcomer when every slot is taken, or null when none may go
+/// (all are writing their answer). Worst first: the address with the most connections, then
+/// draining, then waiting for the head (longest idle first), then the slowest body.
+connection_state* pick_victim(registry const& reg, steady::time_point now,
+                              std::chrono::seconds window)
+{
+    connection_state* worst = nullptr;
+    std::tuple<std::size_t, int, double> worst_key{};
+    for (auto* c : reg.open)
+    {
+        if (c->ph == phase::answer)
+            continue;
+        int rank = c->ph == phase::drain ? 2 : c->ph == phase::head ? 1 : 0;
+        double metric = c->ph == phase::body
+                            ? -c->rate(now, window)
+                            : std::chrono::duration<double>(now - c->last_byte).count();
+        std::tuple<std::size_t, int, double> key{reg.count(c->address), rank, metric};
+        if (!worst || key > worst_key)
+        {
+            worst = c;
+            worst_key = key;
+        }
+    }
+    return worst;
+}
+
+std::string phase_text(phase p)
+{
+    switch (p)
+    {
+    case phase::head:
+        return "waiting for its head";
+    case phase::body:
+        return "in its body";
+    case phase::answer:
+        return "answering";
+    case phase::drain:
+        return "answered";
+    }
+    return "?";
+}
+
 class server
 {
   public:
     server(asio::io_context& io, server_limits const& limits, sns_service& svc)
-        : io_(io), limits_(limits), svc_(svc), acceptor_(io)
+        : io_(io), limits_(limits), svc_(svc), acceptor_(io), reg_(std::make_shared<registry>()),
+          report_timer_(io)
     {
     }
 
@@ -109,20 +277,20 @@ class server
                 co_await t.async_wait(use_tuple);
                 continue;
             }
-            if (active_ >= limits_.max_connections)
+            boost::system::error_code pec;
+            auto peer = sock.remote_endpoint(pec);
+            std::string address = pec ? std::string("?") : peer.address().to_string();
+            if (!admit(address))
             {
                 boost::system::error_code ignored;
-                auto peer = sock.remote_endpoint(ignored);
-                log::warn(log_tag, "client={}: {} connections open already, closed",
-                          peer.address().to_string(), active_);
                 sock.close(ignored);
                 continue;
             }
-            ++active_;
-            asio::co_spawn(io_, connection(std::move(sock)),
-                           [this](std::exception_ptr e)
+            auto c = std::make_unique<connection_state>(io_, std::move(sock), reg_,
+                                                        std::move(address), steady::now());
+            asio::co_spawn(io_, connection(std::move(c)),
+                           [](std::exception_ptr e)
                            {
-                               --active_;
                                if (!e)
                                    return;
                                try
@@ -138,88 +306,251 @@ class server
     }
 
   private:
-    asio::awaitable<void> connection(tcp::socket sock)
+    /// The caps: false closes the newcomer at once; at the global cap the worst connection open
+    /// makes room instead.
+    bool admit(std::string const& address)
     {
-        boost::system::error_code ec;
-        auto peer = sock.remote_endpoint(ec);
-        std::string const client = ec ? std::string("?") : peer.address().to_string();
-        auto const start = steady::now();
-        auto const total_deadline = start + limits_.request_timeout;
-        // The head is small: it must be complete within one idle period of the start, which
-        // ends a slow-loris that trickles header bytes long before the total timeout.
-        auto const head_deadline = start + limits_.idle_timeout;
-        asio::steady_timer timer(io_);
+        auto const mine = reg_->count(address);
+        if (mine >= limits_.max_connections_per_address)
+        {
+            note(limit_event::refused_per_address,
+                 fmt::format("client={}: {} connections from this address open already "
+                             "(max_connections_per_address), closed",
+                             address, mine));
+            return false;
+        }
+        if (reg_->open.size() < limits_.max_connections)
+            return true;
+        auto now = steady::now();
+        auto* victim = pick_victim(*reg_, now, limits_.rate_window);
+        if (!victim)
+        {
+            note(limit_event::refused_full,
+                 fmt::format("client={}: {} connections open already, all answering; closed",
+                             address, reg_->open.size()));
+            return false;
+        }
+        auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - victim->last_byte);
+        note(limit_event::evicted,
+             fmt::format("client={}: closed ({} connections from it, {}, idle {} ms, {:.0f} B/s) "
+                         "to make room for client={} (max_connections {})",
+                         victim->address, reg_->count(victim->address), phase_text(victim->ph),
+                         idle.count(), victim->rate(now, limits_.rate_window), address,
+                         limits_.max_connections));
+        victim->evict();
+        return true;
+    }
+
+    /// Counts a limit event; the first of a quiet period is logged at once, the rest summed up.
+    void note(limit_event e, std::string const& line)
+    {
+        auto i = static_cast<std::size_t>(e);
+        ++totals_[i];
+        if (!report_armed_)
+        {
+            log::warn(log_tag, "{} [{}]", line, to_string(e));
+            arm_report();
+        }
+        else
+        {
+            ++pending_[i];
+            log::debug(log_tag, "{} [{}]", line, to_string(e));
+        }
+    }
+
+    void arm_report()
+    {
+        report_armed_ = true;
+        report_timer_.expires_after(report_interval);
+        report_timer_.async_wait(
+            [this](boost::system::error_code ec)
+            {
+                if (!ec)
+                    report();
+            });
+    }
+
+    void report()
+    {
+        std::string recent, total;
+        for (std::size_t i = 0; i < limit_event_count; ++i)
+        {
+            auto name = to_string(static_cast<limit_event>(i));
+            if (pending_[i] != 0)
+                recent += fmt::format("{}{}={}", recent.empty() ? "" : " ", name, pending_[i]);
+            if (totals_[i] != 0)
+                total += fmt::format("{}{}={}", total.empty() ? "" : " ", name, totals_[i]);
+        }
+        if (recent.empty())
+        {
+            report_armed_ = false;
+            return;
+        }
+        log::warn(log_tag, "listener limits in the last {} s: {} (since start: {})",
+                  report_interval.count(), recent, total);
+        pending_ = {};
+        arm_report();
+    }
+
+    /// The connection ends without an answer: the exchange learns why (it reports what it
+    /// loses), the event is counted and logged.
+    void cut(connection_state& c, std::unique_ptr<exchange>& ex, limit_event e,
+             std::string const& what, std::string const& method, std::string const& path)
+    {
+        if (ex)
+            ex->on_abort(what, e != limit_event::evicted);
+        ex.reset();
+        note(e, fmt::format("client={} {} {}: {}, closed", c.address, method, path, what));
+    }
+
+    asio::awaitable<void> connection(std::unique_ptr<connection_state> cp)
+    {
+        auto& c = *cp;
+        auto const& client = c.address;
+        auto const total_deadline = c.accepted + limits_.request_timeout;
+        // The head is small: it must be complete soon after the start, which ends a slow-loris
+        // that trickles header bytes long before any other limit.
+        auto const head_deadline = c.accepted + limits_.head_timeout;
+        bool const rate_checked = limits_.min_body_rate != 0;
+        auto const window_minimum =
+            limits_.min_body_rate * static_cast<std::uint64_t>(limits_.rate_window.count());
         http::request_parser parser({limits_.max_header_bytes, limits_.max_body_bytes});
         std::unique_ptr<exchange> ex;
         std::string response;
         std::array<std::byte, 64 * 1024> buf;
         std::string method, path;
+        auto evicted = [&]
+        {
+            if (!c.evicted)
+                return false;
+            if (ex)
+                ex->on_abort("closed to make room for another camera (max_connections)", false);
+            ex.reset();
+            return true;
+        };
 
         while (response.empty())
         {
-            auto deadline = std::min(steady::now() + limits_.idle_timeout, total_deadline);
-            if (!ex)
+            if (evicted())
+                co_return;
+            auto deadline = std::min(c.last_byte + limits_.idle_timeout, total_deadline);
+            if (c.ph == phase::head)
                 deadline = std::min(deadline, head_deadline);
-            timer.expires_at(deadline);
-            auto got = co_await (sock.async_read_some(asio::buffer(buf), use_tuple) ||
-                                 timer.async_wait(use_tuple));
-            if (got.index() == 1)
-            {
-                log::warn(log_tag, "client={} {} {}: {} timeout, closed", client, method, path,
-                          steady::now() >= total_deadline ? "request" : "idle");
+            else if (rate_checked)
+                deadline = std::min(deadline, c.window_start + limits_.rate_window);
+            c.timer.expires_at(deadline);
+            auto got = co_await (c.sock.async_read_some(asio::buffer(buf), use_tuple) ||
+                                 c.timer.async_wait(use_tuple));
+            if (evicted())
                 co_return;
-            }
-            auto [rec, n] = std::get<0>(got);
-            if (rec)
+            auto now = steady::now();
+            if (got.index() == 0)
             {
-                if (ex || rec != asio::error::eof)
-                    log::info(log_tag,
-                              "client={} {} {}: connection ended before the request "
-                              "did ({})",
-                              client, method, path, rec.message());
-                co_return;
-            }
-            http::bytes_view in(buf.data(), n);
-            bool more = true;
-            while (more && response.empty())
-            {
-                auto r = parser.feed(in);
-                in = in.subspan(r.consumed);
-                switch (r.status)
+                auto [rec, n] = std::get<0>(got);
+                if (rec)
                 {
-                case http::parse_status::need_more:
-                    more = false;
-                    break;
-                case http::parse_status::headers_done:
-                    method = parser.request().method;
-                    path = parser.request().path;
-                    ex = svc_.begin(parser.request(), client, std::chrono::system_clock::now());
-                    if (ex->decided())
-                        response = ex->on_end(std::chrono::system_clock::now());
-                    break;
-                case http::parse_status::body:
-                    ex->on_body(r.body);
-                    break;
-                case http::parse_status::message_done:
-                    response = ex->on_end(std::chrono::system_clock::now());
-                    break;
-                case http::parse_status::error:
-                    if (r.error == http::errc::body_too_large)
-                        response = svc_.error_page(413, "Request body too large",
-                                                   std::chrono::system_clock::now());
-                    else if (r.error == http::errc::header_too_large)
-                        response = svc_.error_page(400, "Request header too large",
-                                                   std::chrono::system_clock::now());
-                    else
-                        response = svc_.error_page(400, r.error.message(),
-                                                   std::chrono::system_clock::now());
-                    log::warn(log_tag, "client={}: bad request: {}", client, r.error.message());
-                    break;
+                    if (ex || rec != asio::error::eof)
+                        log::info(log_tag,
+                                  "client={} {} {}: connection ended before the request "
+                                  "did ({})",
+                                  client, method, path, rec.message());
+                    if (ex)
+                        ex->on_abort("the connection ended before the request did (" +
+                                         rec.message() + ")",
+                                     false);
+                    co_return;
                 }
+                c.last_byte = now;
+                http::bytes_view in(buf.data(), n);
+                bool more = true;
+                while (more && response.empty())
+                {
+                    auto r = parser.feed(in);
+                    in = in.subspan(r.consumed);
+                    switch (r.status)
+                    {
+                    case http::parse_status::need_more:
+                        more = false;
+                        break;
+                    case http::parse_status::headers_done:
+                        method = parser.request().method;
+                        path = parser.request().path;
+                        c.ph = phase::body;
+                        c.window_start = now;
+                        ex = svc_.begin(parser.request(), client, std::chrono::system_clock::now());
+                        if (ex->decided())
+                            response = ex->on_end(std::chrono::system_clock::now());
+                        break;
+                    case http::parse_status::body:
+                        c.window_bytes += r.body.size();
+                        ex->on_body(r.body);
+                        break;
+                    case http::parse_status::message_done:
+                        response = ex->on_end(std::chrono::system_clock::now());
+                        break;
+                    case http::parse_status::error:
+                        if (ex)
+                            ex->on_abort("bad request: " + r.error.message(), false);
+                        ex.reset();
+                        if (r.error == http::errc::body_too_large)
+                            response = svc_.error_page(413, "Request body too large",
+                                                       std::chrono::system_clock::now());
+                        else if (r.error == http::errc::header_too_large)
+                            response = svc_.error_page(400, "Request header too large",
+                                                       std::chrono::system_clock::now());
+                        else
+                            response = svc_.error_page(400, r.error.message(),
+                                                       std::chrono::system_clock::now());
+                        log::warn(log_tag, "client={}: bad request: {}", client, r.error.message());
+                        break;
+                    }
+                }
+                if (!response.empty())
+                    break;
+            }
+            // Which limit is up (several may be at once: the hardest first).
+            if (now >= total_deadline)
+            {
+                cut(c, ex, limit_event::request_timeout,
+                    fmt::format("request timeout ({} s)", limits_.request_timeout.count()), method,
+                    path);
+                co_return;
+            }
+            if (c.ph == phase::head && now >= head_deadline)
+            {
+                cut(c, ex, limit_event::head_timeout,
+                    fmt::format("head timeout (no complete request head within {} s)",
+                                limits_.head_timeout.count()),
+                    method, path);
+                co_return;
+            }
+            if (now >= c.last_byte + limits_.idle_timeout)
+            {
+                cut(c, ex, limit_event::idle_timeout,
+                    fmt::format("idle timeout (no byte for {} s)", limits_.idle_timeout.count()),
+                    method, path);
+                co_return;
+            }
+            if (c.ph == phase::body && rate_checked && now >= c.window_start + limits_.rate_window)
+            {
+                if (c.window_bytes < window_minimum)
+                {
+                    cut(c, ex, limit_event::too_slow,
+                        fmt::format("too slow ({} bytes in {} s, min_body_rate {} B/s)",
+                                    c.window_bytes, limits_.rate_window.count(),
+                                    limits_.min_body_rate),
+                        method, path);
+                    co_return;
+                }
+                c.prev_window_bytes = c.window_bytes;
+                c.has_prev_window = true;
+                c.window_bytes = 0;
+                c.window_start = now;
             }
         }
         // The exchange (and any file it did not keep) goes before the slow part below.
         ex.reset();
+        c.ph = phase::answer;
         if (parser.leniencies().any())
             log::info(log_tag, "client={} {} {}: leniencies={}", client, method, path,
                       leniency_text(parser.leniencies()));
@@ -227,38 +558,46 @@ class server
         // 1.2: the whole answer in one segment. TCP_CORK holds it until close/shutdown flushes,
         // as the reference's patched Werkzeug does; the single write makes it one send() too.
         int one = 1;
-        ::setsockopt(sock.native_handle(), IPPROTO_TCP, TCP_CORK, &one, sizeof one);
-        timer.expires_at(std::min(steady::now() + limits_.idle_timeout, total_deadline));
-        auto wrote = co_await (asio::async_write(sock, asio::buffer(response), use_tuple) ||
-                               timer.async_wait(use_tuple));
+        ::setsockopt(c.sock.native_handle(), IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+        c.timer.expires_at(std::min(steady::now() + limits_.idle_timeout, total_deadline));
+        auto wrote = co_await (asio::async_write(c.sock, asio::buffer(response), use_tuple) ||
+                               c.timer.async_wait(use_tuple));
         auto status = status_of(response);
         log::info(log_tag, "client={} {} {} status={}", client, method, path, status);
         if (wrote.index() == 1 || std::get<0>(std::get<0>(wrote)))
             co_return;
-        sock.shutdown(tcp::socket::shutdown_send, ec);
+        boost::system::error_code ec;
+        c.sock.shutdown(tcp::socket::shutdown_send, ec);
 
-        // Drain what the client still sends (an early answer to a large upload), briefly.
+        // Drain what the client still sends (an early answer to a large upload), briefly. A
+        // newcomer may take this slot.
+        c.ph = phase::drain;
         std::size_t drained = 0;
-        timer.expires_after(drain_time);
-        while (drained < drain_bytes)
+        c.timer.expires_after(drain_time);
+        while (drained < drain_bytes && !c.evicted)
         {
-            auto got = co_await (sock.async_read_some(asio::buffer(buf), use_tuple) ||
-                                 timer.async_wait(use_tuple));
+            auto got = co_await (c.sock.async_read_some(asio::buffer(buf), use_tuple) ||
+                                 c.timer.async_wait(use_tuple));
             if (got.index() == 1)
                 break;
             auto [rec, n] = std::get<0>(got);
             if (rec)
                 break;
             drained += n;
+            c.last_byte = steady::now();
         }
-        sock.close(ec);
+        c.sock.close(ec);
     }
 
     asio::io_context& io_;
     server_limits limits_;
     sns_service& svc_;
     tcp::acceptor acceptor_;
-    std::size_t active_ = 0;
+    std::shared_ptr<registry> reg_;
+    asio::steady_timer report_timer_;
+    bool report_armed_ = false;
+    std::array<std::uint64_t, limit_event_count> totals_{};
+    std::array<std::uint64_t, limit_event_count> pending_{};
 };
 
 } // namespace

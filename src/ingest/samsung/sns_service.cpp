@@ -42,6 +42,9 @@ constexpr std::array<std::string_view, 2> video_sites = {"facebook", "youtube"};
 // Bounds on per-client state, so a flood of addresses or logins cannot grow memory for ever.
 constexpr std::size_t max_toggle_clients = 4096;
 constexpr std::size_t max_sessions = 4096;
+/// Lost files reported as unreadable and not yet received again: beyond this many (a hostile
+/// sender making up names) they are only logged and counted.
+constexpr std::size_t max_lost_reported = 1024;
 
 template <std::size_t N> bool one_of(std::array<std::string_view, N> const& set, std::string_view s)
 {
@@ -223,6 +226,7 @@ class head_exchange final : public exchange
         return strip_body(inner_->on_end(now));
     }
     bool decided() const noexcept override { return inner_->decided(); }
+    void on_abort(std::string_view why, bool timeout) override { inner_->on_abort(why, timeout); }
 
   private:
     std::unique_ptr<exchange> inner_;
@@ -436,12 +440,17 @@ struct sns_service::session
     std::string content;
     // The Mastodon batch being collected (7.6 social variant).
     std::vector<message_part> batch;
+    std::vector<std::string> batch_names; ///< file names of `batch`, for reports
     std::vector<std::pair<std::string, std::string>> batch_recipients;
     std::string batch_content;
     std::string batch_album;
     int messages = 0;        ///< one-part messages formed so far: unique object folders
     int posts = 0;           ///< Mastodon batches queued so far: unique object folders
     bool batch_done = false; ///< the last batch was posted; the next one needs a new /photo
+    /// The file the last /photo or /video announced (sanitised), until its PUT begins: a file
+    /// announced and never sent is reported, not forgotten.
+    std::string announced;
+    bool announced_open = false;
 };
 
 struct sns_service::impl
@@ -453,6 +462,48 @@ struct sns_service::impl
     std::map<std::string, std::shared_ptr<session>, std::less<>> sessions;
     std::map<std::string, bool, std::less<>> cookie_turn; ///< client -> next answer is the cookie
     std::map<std::string, std::int64_t, std::less<>> cameras;
+    /// (camera, problem key) reported unreadable and not received since.
+    std::set<std::pair<std::int64_t, std::string>> lost;
+    std::uint64_t lost_unreported = 0;
+
+    /// A file the camera sent (or announced) that is not kept: object_unreadable (a camera event
+    /// with folder/name and reason, counted, an unresolved failure) until the camera sends it
+    /// again. `folder` is the site or "email": what stays the same when the camera retries.
+    void report_lost(std::int64_t camera_id, std::string folder, std::string name,
+                     std::string reason, bool timeout = false)
+    {
+        object_problem p;
+        p.folder = std::move(folder);
+        p.name = name.empty() ? "file" : std::move(name);
+        p.reason = std::move(reason);
+        p.timeout = timeout;
+        auto key = std::make_pair(camera_id, p.key());
+        if (!lost.contains(key) && lost.size() >= max_lost_reported)
+        {
+            ++lost_unreported;
+            log::warn(log_tag,
+                      "{} not kept: {} (not reported as an event: {} lost files "
+                      "outstanding; lost_unreported={})",
+                      p.key(), p.reason, lost.size(), lost_unreported);
+            return;
+        }
+        log::warn(log_tag, "{} not kept: {}", p.key(), p.reason);
+        lost.insert(std::move(key));
+        out.object_unreadable(camera_id, p);
+    }
+
+    /// A file stored: one reported lost earlier under the same name is resolved.
+    void report_stored(std::int64_t camera_id, std::string const& folder, std::string const& name)
+    {
+        object_problem p;
+        p.folder = folder;
+        p.name = name.empty() ? "file" : name;
+        if (lost.erase({camera_id, p.key()}) != 0)
+            out.object_recovered(camera_id, p);
+    }
+
+    /// The announced file of `ses` never came (`why`): reported.
+    void announced_lost(session& ses, std::string const& why);
 
     bool whitelisted(std::string_view who) const
     {
@@ -496,7 +547,7 @@ struct sns_service::impl
     }
 
     void sweep(wall_clock::time_point now);
-    void flush_batch(session& ses, char const* why);
+    bool flush_batch(session& ses, char const* why);
     camera_info social_camera(session const& ses) const;
 
     std::unique_ptr<exchange> get_root(http::request const& req, std::string const& client);
@@ -557,6 +608,13 @@ class email_exchange final : public exchange
         return judge(ctx);
     }
 
+    void on_abort(std::string_view why, bool timeout) override
+    {
+        lose_all("the e-mail was cut short: " + std::string(why) +
+                     "; the camera was not told it arrived",
+                 timeout);
+    }
+
   private:
     enum class part_kind
     {
@@ -594,7 +652,7 @@ class email_exchange final : public exchange
                     log::error(log_tag, "e-mail client={} file={}: spool write failed: {}", client_,
                                files_.back().name, ec.message());
                     failed_ = ec;
-                    files_.pop_back();
+                    files_.back().file.reset();
                     cur_ = part_kind::skip;
                 }
             }
@@ -608,12 +666,13 @@ class email_exchange final : public exchange
             stopped_ = true;
             break;
         case http::multipart_event::error:
-            // Keep the parts completed so far (like the patched reference, 5.1); the part cut
-            // by the error is incomplete and is not kept.
+            // What the camera sent cannot be read to its end: nothing of it is kept and the
+            // camera is answered 400 (it shows an error and can send again), rather than a
+            // "succ" for a message missing the photos from here on. (A body that merely ends
+            // without its close delimiter is no error: multipart_leniency.)
             log::warn(log_tag, "e-mail client={}: multipart stopped: {}", client_,
                       r.error.message());
-            if (cur_ == part_kind::binary && !files_.empty())
-                files_.pop_back();
+            broken_ = r.error;
             cur_ = part_kind::skip;
             stopped_ = true;
             break;
@@ -636,7 +695,15 @@ class email_exchange final : public exchange
             }
             return;
         }
-        if (part.name != "binary" || !part.filename || rejected_ || failed_)
+        if (part.name != "binary" || !part.filename)
+        {
+            // Werkzeug's request.files has it, the reference never looked at it: no camera
+            // sends one. Not a photo of the message, but not dropped unsaid either.
+            if (part.filename && ignored_.size() < 16)
+                ignored_.push_back(part.name + "=" + tidy_id(*part.filename));
+            return;
+        }
+        if (rejected_ || failed_)
             return;
         if (camera_id_ < 0)
         {
@@ -717,10 +784,13 @@ class email_exchange final : public exchange
     std::string judge(sp::response_context const& ctx)
     {
         if (message_too_big_)
+        {
+            lose_all("the e-mail's message part is too large (max_message_bytes): answered 413");
             return sp::make_response(ctx, 413, sp::abort_body(413, "'message' part too large"));
+        }
         if (!msg_)
         {
-            files_.clear();
+            lose_all("the e-mail has no readable message part: answered 400");
             return sp::error_response(ctx, 400, "No 'message' in POST or unpatched Flask");
         }
         auto address = msg_->sender_address();
@@ -731,7 +801,25 @@ class email_exchange final : public exchange
             return sp::error_response(ctx, 401, "Sender not in whitelist");
         }
         if (failed_)
-            return internal_error(ctx);
+            return internal_error(ctx, "not stored: spool write failed: " + failed_.message());
+        if (broken_)
+        {
+            lose_all("the e-mail's multipart body is unreadable (" + broken_.message() +
+                     "): answered 400");
+            return sp::make_response(ctx, 400, sp::abort_body(400, "Unreadable multipart body"));
+        }
+        if (!ignored_.empty())
+        {
+            std::string list;
+            for (auto const& i : ignored_)
+                list += (list.empty() ? "" : ", ") + i;
+            log::warn(log_tag, "e-mail sender={}: file parts other than 'binary' ignored: {}",
+                      address, list);
+            if (auto id = camera_id_ >= 0 ? result<std::int64_t>(camera_id_)
+                                          : svc_.camera(email_camera()))
+                svc_.out.camera_event(*id, "warning",
+                                      "e-mail file parts other than 'binary' ignored: " + list);
+        }
 
         // Whom the message goes to: recipients in sorted order (3.5), each through its actions
         // or email_default. Every check runs before anything is kept, so a 400 keeps nothing.
@@ -807,7 +895,7 @@ class email_exchange final : public exchange
             if (!id)
             {
                 failed_ = id.error();
-                return internal_error(ctx);
+                return internal_error(ctx, "camera unknown: " + id.error().message());
             }
             camera_id_ = *id;
         }
@@ -820,7 +908,7 @@ class email_exchange final : public exchange
                 log::error(log_tag, "e-mail sender={} file={}: spool finish failed: {}", address,
                            files_[i].name, id.error().message());
                 release(parts);
-                return internal_error(ctx);
+                return internal_error(ctx, "not stored: " + id.error().message());
             }
             message_part p;
             p.asset_id = *id;
@@ -834,10 +922,12 @@ class email_exchange final : public exchange
             log::error(log_tag, "e-mail sender={}: queueing failed: {}", address,
                        queued.error().message());
             release(parts);
-            return internal_error(ctx);
+            return internal_error(ctx, "not queued: " + queued.error().message());
         }
         log::info(log_tag, "e-mail message={} sender={} photos={} destinations={}", *queued,
                   address, parts.size(), info.recipients.size());
+        for (auto const& f : files_)
+            svc_.report_stored(camera_id_, "email", f.name);
         files_.clear();
         return sp::make_response(ctx, 200, sp::status_body());
     }
@@ -853,10 +943,25 @@ class email_exchange final : public exchange
         (void)svc_.out.queue_message(camera_id_, none, parts);
     }
 
-    std::string internal_error(sp::response_context const& ctx)
+    std::string internal_error(sp::response_context const& ctx, std::string const& why)
     {
-        files_.clear();
+        lose_all(why + ": answered 500");
         return sp::make_response(ctx, 500, sp::abort_body(500));
+    }
+
+    /// Every file of this e-mail goes (none is kept): reported as lost when the sender is one
+    /// of ours, only logged when it is a stranger's or not known yet.
+    void lose_all(std::string const& why, bool timeout = false)
+    {
+        if (files_.empty())
+            return;
+        if (msg_ && !rejected_ && camera_id_ >= 0)
+            for (auto const& f : files_)
+                svc_.report_lost(camera_id_, "email", f.name, why, timeout);
+        else if (!rejected_)
+            log::warn(log_tag, "e-mail client={}: {} file(s) not kept, sender not known: {}",
+                      client_, files_.size(), why);
+        files_.clear();
     }
 
     sns_service::impl& svc_;
@@ -873,7 +978,9 @@ class email_exchange final : public exchange
     std::optional<sp::email_message> msg_;
     bool rejected_ = false;
     std::error_code failed_;
-    std::vector<received> files_;
+    std::error_code broken_;           ///< the multipart body stopped with this error
+    std::vector<std::string> ignored_; ///< file parts not named `binary` (name=filename)
+    std::vector<received> files_;      ///< received (a failed one with its file reset)
     std::set<std::string> names_;
     camera_info cam_;
     std::int64_t camera_id_ = -1;
@@ -885,19 +992,20 @@ class put_exchange final : public exchange
 {
   public:
     put_exchange(sns_service::impl& svc, std::shared_ptr<sns_service::session> ses, camera_info cam,
-                 std::int64_t camera_id, std::string name,
+                 std::int64_t camera_id, std::string name, std::uint64_t declared,
                  std::vector<std::pair<std::string, std::string>> immediate_to,
                  std::unique_ptr<incoming_file> immediate,
                  std::vector<std::pair<std::string, std::string>> batch_to,
                  std::unique_ptr<incoming_file> batch)
         : svc_(svc), ses_(std::move(ses)), cam_(std::move(cam)), camera_id_(camera_id),
-          name_(std::move(name)), immediate_to_(std::move(immediate_to)),
+          name_(std::move(name)), declared_(declared), immediate_to_(std::move(immediate_to)),
           immediate_(std::move(immediate)), batch_to_(std::move(batch_to)), batch_(std::move(batch))
     {
     }
 
     void on_body(http::bytes_view chunk) override
     {
+        received_ += chunk.size();
         if (failed_)
             return;
         for (auto* f : {immediate_.get(), batch_.get()})
@@ -916,13 +1024,13 @@ class put_exchange final : public exchange
         auto date = sp::http_date(now);
         sp::response_context ctx{date, svc_.s.server};
         if (failed_)
-            return internal_error(ctx);
+            return internal_error(ctx, "not stored: spool write failed: " + failed_.message());
         auto& ses = *ses_;
         if (immediate_)
         {
             auto id = immediate_->finish();
             if (!id)
-                return internal_error(ctx);
+                return internal_error(ctx, "not stored: " + id.error().message());
             message_info info = base_info();
             info.recipients = immediate_to_;
             info.parts = 1;
@@ -932,7 +1040,7 @@ class put_exchange final : public exchange
             {
                 log::error(log_tag, "upload site={} user={}: queueing failed: {}", ses.site,
                            ses.user, queued.error().message());
-                return internal_error(ctx);
+                return internal_error(ctx, "not queued: " + queued.error().message());
             }
             log::info(log_tag, "upload message={} site={} user={} file={}", *queued, ses.site,
                       ses.user, name_);
@@ -941,7 +1049,7 @@ class put_exchange final : public exchange
         {
             auto id = batch_->finish();
             if (!id)
-                return internal_error(ctx);
+                return internal_error(ctx, "not stored: " + id.error().message());
             auto segments = split_alt_texts(ses.content);
             if (ses.batch.empty())
             {
@@ -951,6 +1059,7 @@ class put_exchange final : public exchange
             }
             auto index = ses.batch.size();
             ses.batch.push_back({*id, index + 1 < segments.size() ? segments[index + 1] : ""});
+            ses.batch_names.push_back(name_);
             log::info(log_tag, "upload site={} user={} file={}: photo {} of {} of the post",
                       ses.site, ses.user, name_, ses.batch.size(), segments.size() - 1);
             if (ses.batch.size() + 1 >= segments.size())
@@ -960,11 +1069,24 @@ class put_exchange final : public exchange
                 {
                     // Not queued: this photo is answered 500 and leaves the batch again.
                     ses.batch.pop_back();
-                    return internal_error(ctx);
+                    ses.batch_names.pop_back();
+                    return internal_error(ctx, "the post could not be queued");
                 }
             }
         }
+        svc_.report_stored(camera_id_, ses.site, name_);
         return sp::make_response(ctx, 200, sp::status_body());
+    }
+
+    void on_abort(std::string_view why, bool timeout) override
+    {
+        immediate_.reset();
+        batch_.reset();
+        svc_.report_lost(camera_id_, ses_->site, name_,
+                         "upload cut short after " + std::to_string(received_) + " of " +
+                             std::to_string(declared_) + " bytes: " + std::string(why) +
+                             "; the camera was not told it arrived",
+                         timeout);
     }
 
   private:
@@ -979,10 +1101,11 @@ class put_exchange final : public exchange
         return info;
     }
 
-    std::string internal_error(sp::response_context const& ctx)
+    std::string internal_error(sp::response_context const& ctx, std::string const& why)
     {
         immediate_.reset();
         batch_.reset();
+        svc_.report_lost(camera_id_, ses_->site, name_, why + ": answered 500");
         return sp::make_response(ctx, 500, sp::abort_body(500));
     }
 
@@ -991,6 +1114,8 @@ class put_exchange final : public exchange
     camera_info cam_;
     std::int64_t camera_id_;
     std::string name_;
+    std::uint64_t declared_ = 0; ///< Content-Length
+    std::uint64_t received_ = 0;
     std::vector<std::pair<std::string, std::string>> immediate_to_;
     std::unique_ptr<incoming_file> immediate_;
     std::vector<std::pair<std::string, std::string>> batch_to_;
@@ -1006,6 +1131,7 @@ void sns_service::impl::sweep(wall_clock::time_point now)
     {
         if (now - it->second->last_used > s.session_ttl)
         {
+            announced_lost(*it->second, "the session expired");
             flush_batch(*it->second, "session expired");
             log::info(log_tag, "session site={} user={} expired", it->second->site,
                       it->second->user);
@@ -1027,12 +1153,29 @@ camera_info sns_service::impl::social_camera(session const& ses) const
     return cam;
 }
 
-void sns_service::impl::flush_batch(session& ses, char const* why)
+void sns_service::impl::announced_lost(session& ses, std::string const& why)
+{
+    if (!ses.announced_open)
+        return;
+    ses.announced_open = false;
+    auto id = camera(social_camera(ses));
+    if (!id)
+    {
+        log::error(log_tag, "upload site={} user={} file={}: announced, never sent ({})", ses.site,
+                   ses.user, ses.announced, why);
+        return;
+    }
+    report_lost(*id, ses.site, ses.announced, "announced but never sent: " + why);
+}
+
+bool sns_service::impl::flush_batch(session& ses, char const* why)
 {
     if (ses.batch.empty())
-        return;
+        return true;
     // A batch cut short (the camera started another post or went away) is posted with the
-    // photos it has: they were acknowledged, so they must not be lost.
+    // photos it has: they were acknowledged, so they must not be lost. That it is short is
+    // said (log, camera event): the photos announced and never sent are missing from it.
+    auto const announced = split_alt_texts(ses.batch_content).size() - 1;
     message_info info;
     info.kind = "social";
     info.sender = ses.user;
@@ -1045,23 +1188,46 @@ void sns_service::impl::flush_batch(session& ses, char const* why)
     auto id = camera(cam);
     if (!id)
     {
-        log::error(log_tag, "post site={} user={}: camera unknown: {}", ses.site, ses.user,
-                   id.error().message());
-        return;
+        log::error(log_tag, "post site={} user={} photos={}: camera unknown, not posted: {}",
+                   ses.site, ses.user, ses.batch.size(), id.error().message());
+        return false;
     }
     auto queued = out.queue_message(*id, info, ses.batch);
     if (!queued)
     {
         log::error(log_tag, "post site={} user={} photos={}: queueing failed: {}", ses.site,
                    ses.user, ses.batch.size(), queued.error().message());
-        return;
+        if (std::string_view(why) == "complete")
+            return false; // the last photo is answered 500; the camera sends it again
+        // Nobody will send these again: each acknowledged photo is reported, not forgotten.
+        for (auto const& name : ses.batch_names)
+            report_lost(*id, ses.site, name,
+                        "acknowledged but its post could not be queued (" +
+                            queued.error().message() + ")");
+        ses.batch.clear();
+        ses.batch_names.clear();
+        ses.batch_recipients.clear();
+        ses.batch_done = true;
+        ++ses.posts;
+        return false;
     }
     log::info(log_tag, "post message={} site={} user={} photos={} ({})", *queued, ses.site,
               ses.user, ses.batch.size(), why);
+    if (ses.batch.size() < announced)
+    {
+        auto text =
+            fmt::format("post on {} by {}: {} of {} announced photos arrived ({}); "
+                        "posted with {}",
+                        ses.site, ses.user, ses.batch.size(), announced, why, ses.batch.size());
+        log::warn(log_tag, "{}", text);
+        out.camera_event(*id, "warning", text);
+    }
     ses.batch.clear();
+    ses.batch_names.clear();
     ses.batch_recipients.clear();
     ses.batch_done = true;
     ++ses.posts;
+    return true;
 }
 
 std::unique_ptr<exchange> sns_service::impl::get_root(http::request const& req,
@@ -1152,6 +1318,7 @@ std::unique_ptr<exchange> sns_service::impl::auth(std::string const& site,
                                                [](auto const& a, auto const& b) {
                                                    return a.second->last_used < b.second->last_used;
                                                });
+                announced_lost(*oldest->second, "the session was evicted (too many logins)");
                 flush_batch(*oldest->second, "evicted");
                 sessions.erase(oldest);
             }
@@ -1196,6 +1363,13 @@ std::unique_ptr<exchange> sns_service::impl::announce(std::string const& site, s
             // the previous one is posted with what it has.
             if (!ses.batch.empty() && a->content != ses.batch_content)
                 flush_batch(ses, "new post started");
+            auto file = secure_filename(a->file_name);
+            if (file.empty())
+                file = "file";
+            if (ses.announced_open && ses.announced != file)
+                announced_lost(ses, "the camera announced " + file + " next");
+            ses.announced = file;
+            ses.announced_open = true;
             ses.content = a->content;
             ses.album = a->album;
             ses.batch_done = false;
@@ -1213,6 +1387,13 @@ std::unique_ptr<exchange> sns_service::impl::put(std::string const& sid, std::st
         return error_xml(401, "Session expired");
     auto ses = it->second;
     ses->last_used = now;
+    auto name = secure_filename(file);
+    if (name.empty())
+        name = "file";
+    // From here this PUT answers for the announced file: a refusal is an answer the camera
+    // sees, a cut is reported by the exchange.
+    if (ses->announced_open && ses->announced == name)
+        ses->announced_open = false;
     auto succ = [](sp::response_context const& ctx)
     { return sp::make_response(ctx, 200, sp::status_body()); };
 
@@ -1251,10 +1432,19 @@ std::unique_ptr<exchange> sns_service::impl::put(std::string const& sid, std::st
     {
         auto alt = split_alt_texts(ses->content).size() - 1;
         if (alt == 0)
+        {
+            log::warn(log_tag, "upload site={} user={} file={}: no alt text, answered 400",
+                      ses->site, ses->user, name);
             return abort(400, "No alt-text");
+        }
         // More photos than alt texts: the batch of this announcement is complete already.
         if (ses->batch_done || ses->batch.size() >= alt)
+        {
+            log::warn(log_tag,
+                      "upload site={} user={} file={}: more photos than alt texts, answered 400",
+                      ses->site, ses->user, name);
             return abort(400, "Not enough alt-text");
+        }
     }
 
     auto cam = social_camera(*ses);
@@ -1262,9 +1452,7 @@ std::unique_ptr<exchange> sns_service::impl::put(std::string const& sid, std::st
     if (!camera_id)
         return abort(500);
     object_ref obj;
-    obj.name = secure_filename(file);
-    if (obj.name.empty())
-        obj.name = "file";
+    obj.name = name;
     obj.mtime = unix_seconds(now);
     obj.mime = media_type(req.headers.find("Content-Type").value_or(""));
     obj.size = req.content_length;
@@ -1279,6 +1467,9 @@ std::unique_ptr<exchange> sns_service::impl::put(std::string const& sid, std::st
         {
             log::error(log_tag, "upload site={} user={}: cannot open spool file: {}", ses->site,
                        ses->user, f.error().message());
+            report_lost(*camera_id, ses->site, name,
+                        "not stored: cannot open a spool file: " + f.error().message() +
+                            ": answered 500");
             return abort(500);
         }
         immediate = std::move(*f);
@@ -1291,11 +1482,14 @@ std::unique_ptr<exchange> sns_service::impl::put(std::string const& sid, std::st
         {
             log::error(log_tag, "upload site={} user={}: cannot open spool file: {}", ses->site,
                        ses->user, f.error().message());
+            report_lost(*camera_id, ses->site, name,
+                        "not stored: cannot open a spool file: " + f.error().message() +
+                            ": answered 500");
             return abort(500);
         }
         batch = std::move(*f);
     }
-    return std::make_unique<put_exchange>(*this, ses, cam, *camera_id, obj.name,
+    return std::make_unique<put_exchange>(*this, ses, cam, *camera_id, obj.name, obj.size,
                                           std::move(immediate_to), std::move(immediate),
                                           std::move(batch_to), std::move(batch));
 }

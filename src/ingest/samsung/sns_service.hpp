@@ -93,6 +93,16 @@ class exchange
     /// True when the answer no longer depends on the body (404, 405, 401 "Session expired",
     /// 400 "No alt-text"...): the server may answer without reading the rest.
     virtual bool decided() const noexcept { return false; }
+    /// The request ended without on_end() (the camera closed early, a limit cut it, the
+    /// connection was evicted, the head or body was malformed): no answer goes out and the
+    /// exchange is destroyed next, discarding unfinished files. It reports what the camera sent
+    /// and lost (log line, object_unreadable): nothing a camera sent disappears unsaid.
+    /// `timeout`: a time limit cut it (the camera was too slow), not a protocol error.
+    virtual void on_abort(std::string_view why, bool timeout)
+    {
+        (void)why;
+        (void)timeout;
+    }
 };
 
 class sns_service
