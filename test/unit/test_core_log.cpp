@@ -2,7 +2,6 @@
 #include "core/log.hpp"
 
 #include <gtest/gtest.h>
-
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <memory>
@@ -116,7 +115,7 @@ TEST(CoreLogRepeatLimiter, FirstFewSinglyThenCounted)
 
 TEST(CoreLogRepeatLimiter, NothingSuppressedWithinTheLimit)
 {
-    repeat_limiter limit;  // 5 singly
+    repeat_limiter limit; // 5 singly
     for (int i = 0; i < 5; ++i)
         EXPECT_TRUE(limit.single());
     EXPECT_EQ(limit.suppressed(), 0u);

@@ -985,7 +985,7 @@ public:
 
 private:
     /// Cameras to serve now: the configured port, or everything libgphoto2 detects.
-    std::vector<detected> detect(std::string& error);
+    std::vector<detected> detect(std::string& error, std::stop_token stop);
 
     /// Logs a camera's open/scan problem once, not at every poll while it persists.
     void note_result(std::string const& port, std::string const& error)
@@ -1006,7 +1006,7 @@ private:
     std::map<std::string, std::string> last_error_;
 };
 
-std::vector<detected> usb_source::detect(std::string& error)
+std::vector<detected> usb_source::detect(std::string& error, std::stop_token stop)
 {
     std::vector<detected> found;
     if (port_.rfind("disk:", 0) == 0)
@@ -1014,7 +1014,25 @@ std::vector<detected> usb_source::detect(std::string& error)
         found.push_back({model_.empty() ? "Directory Browse" : model_, port_});
         return found;
     }
-    for (auto const& [model, port] : detect_cameras(error))
+    // Autodetection talks to every USB device: on a driver thread of its own, like a camera's
+    // calls, so a device that never answers cannot hold up a stop.
+    using cameras = std::vector<std::pair<std::string, std::string>>;
+    gp_worker worker("camera detection", stop);
+    auto got = worker.call<std::pair<cameras, std::string>>(
+        [](gp_shared&) {
+            std::string e;
+            auto list = detect_cameras(e);
+            return std::pair(std::move(list), std::move(e));
+        },
+        "detecting cameras");
+    if (!got)
+    {
+        error = "camera detection did not return within " + std::to_string(stop_grace.count()) +
+                " s of the stop";
+        return found;
+    }
+    error = got->second;
+    for (auto const& [model, port] : got->first)
     {
         if (!port_.empty() && port_ != "usb:" && port_ != port)
             continue;
@@ -1032,7 +1050,7 @@ std::vector<detected> usb_source::detect(std::string& error)
 failure usb_source::import_once(std::stop_token stop)
 {
     std::string error;
-    auto cams = detect(error);
+    auto cams = detect(error, stop);
     if (cams.empty())
         return {std::make_error_code(std::errc::no_such_device),
                 error.empty() ? (port_.empty() ? std::string("no camera found (is it connected, "
@@ -1108,7 +1126,7 @@ void usb_source::run(std::stop_token stop)
         std::string error;
         std::vector<detected> found;
         if (look)
-            found = detect(error);
+            found = detect(error, stop);
         for (auto const& d : found)
         {
             if (workers.count(d.port))
