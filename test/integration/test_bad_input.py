@@ -255,6 +255,18 @@ class BadCamera(t.CamrelayTestCase):
         # The 2nd chunk read fails: the first photo breaks after 64 KiB, the others arrive.
         self.vanish_then_recover("usb.read=EIO@2", expect_fetched=2)
 
+    def test_not_fetched_warnings_are_summed_up(self):
+        # Every read fails: 8 files not fetched in one scan give 5 lines and one sum, not 8.
+        self.photos(8)
+        cfg = self.write_config(folder_config(self.data, self.card, self.dest))
+        p = t.run(["import", "-q", "-c", cfg], faults="usb.read=EIO")
+        self.assertExit(p, 1)
+        single = [l for l in p.stderr.splitlines() if "[usb]" in l and " not fetched: " in l]
+        self.assertEqual(len(single), 5, p.stderr)
+        summed = [l for l in p.stderr.splitlines() if "3 more files not fetched in this scan" in l]
+        self.assertEqual(len(summed), 1, p.stderr)
+        self.assertIn("8 file(s) could not be fetched", p.stderr)
+
     def test_camera_gone_for_good_mid_transfer(self):
         # Every read from the 2nd chunk on fails: nothing arrives.
         self.vanish_then_recover("usb.read=EIO@2+", expect_fetched=0)
