@@ -351,10 +351,20 @@ void list_folder(gp_shared& g, bool disk, std::string const& folder, int depth, 
         struct stat st{};
         fs::beneath_problem problem;
         auto dir = fs::open_beneath(g.root.get(), relative(folder), true, st, problem);
+        if (!dir && folder == "/")
+        {
+            out.error = "cannot open the card folder: " + problem.reason;
+            return;
+        }
         if (!dir)
         {
-            out.error = "cannot open " + folder + " in the card: " + problem.entry + ": " +
-                        problem.reason;
+            // One folder that cannot be opened (no permission, gone, swapped for a link) is
+            // reported; the rest of the card is still listed.
+            auto slash = folder.rfind('/');
+            out.refused.push_back({slash == 0 ? std::string("/") : folder.substr(0, slash),
+                                   folder.substr(slash + 1), std::nullopt,
+                                   "folder cannot be opened: " + problem.entry + ": " +
+                                       (problem.err ? problem.reason : refusal(problem))});
             return;
         }
         std::vector<fs::dir_entry> entries;
