@@ -122,6 +122,19 @@ class HostileCard(t.CamrelayTestCase):
         self.assertNotIn("\n2026-01-01", p.stderr)
         self.assertIn("IMG\\n2026-01-01 00:00:00.000 info  [usb] forged\\x1b[2J.JPG", p.stderr)
 
+    def test_too_deep_folders_are_reported_not_skipped(self):
+        good = self.photos(1)
+        deep = os.path.join(self.card, *["D%02d" % i for i in range(18)])
+        os.makedirs(deep)
+        t.make_photos(deep, ["IMG_0999.JPG"], self.work, folder=".")
+        p = self.import_()
+        self.assertExit(p, 1)
+        self.assertDeliveredExactly(self.dest, good)
+        self.assertRegex(p.stderr, r"/D00/.*/D15/D16 could not be read: folder nested more than "
+                                   r"16 levels deep")
+        self.assertEqual(t.scalar(self.data, "SELECT COUNT(*) FROM events WHERE kind='unreadable'"),
+                         1)
+
     def wait_for_log(self, daemon, text, timeout=30):
         return t.wait_for(lambda: text in daemon.output(), timeout, what=repr(text))
 
