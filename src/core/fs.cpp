@@ -1,5 +1,6 @@
 #include "core/fs.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,7 +133,8 @@ bool refuse_mode(std::string const& path, std::string_view what, struct stat con
 {
     if (!S_ISREG(st.st_mode))
     {
-        error = std::string(what) + " " + path + " is not a regular file";
+        error = std::string(what) + " " + path + " is not a regular file (it is a " +
+                std::string(kind_name(st.st_mode)) + ")";
         return true;
     }
     if ((st.st_mode & 077) == 0)
@@ -144,9 +146,54 @@ bool refuse_mode(std::string const& path, std::string_view what, struct stat con
     return true;
 }
 
-std::string cannot_read(std::string const& path, std::string_view what)
+std::string cannot_read(std::string const& path, std::string_view what, int err)
 {
-    return std::string(what) + " " + path + " cannot be read: " + last_errno().message();
+    return std::string(what) + " " + path + " cannot be read: " +
+           std::error_code(err, std::generic_category()).message();
+}
+
+/// Opens a secret without ever blocking: a FIFO is not opened at all when lstat already shows it
+/// (and O_NONBLOCK makes even a swapped-in FIFO's open return at once); the last component must
+/// not be a symbolic link; the opened file is checked through its descriptor.
+unique_fd open_secret(std::string const& path, std::string_view what, std::size_t max_bytes,
+                      struct stat& st, std::string& error)
+{
+    struct stat lst{};
+    if (::lstat(path.c_str(), &lst) != 0)
+    {
+        error = cannot_read(path, what, errno);
+        return {};
+    }
+    if (S_ISLNK(lst.st_mode))
+    {
+        error = std::string(what) + " " + path +
+                " is a symbolic link: give the path of the file itself (secrets are opened "
+                "without following links)";
+        return {};
+    }
+    if (refuse_mode(path, what, lst, error))
+        return {};
+    unique_fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    if (!fd)
+    {
+        error = errno == ELOOP ? std::string(what) + " " + path + " is a symbolic link"
+                               : cannot_read(path, what, errno);
+        return {};
+    }
+    if (::fstat(fd.get(), &st) != 0)
+    {
+        error = cannot_read(path, what, errno);
+        return {};
+    }
+    if (refuse_mode(path, what, st, error))
+        return {};
+    if (static_cast<unsigned long long>(st.st_size) > max_bytes)
+    {
+        error = std::string(what) + " " + path + " is larger than " + std::to_string(max_bytes) +
+                " bytes (" + std::to_string(st.st_size) + "): is it the right file?";
+        return {};
+    }
+    return fd;
 }
 
 } // namespace
@@ -154,56 +201,39 @@ std::string cannot_read(std::string const& path, std::string_view what)
 bool check_secret_file(std::string const& path, std::string_view what, std::string& error)
 {
     struct stat st{};
-    if (::stat(path.c_str(), &st) != 0)
-    {
-        error = cannot_read(path, what);
-        return false;
-    }
-    if (refuse_mode(path, what, st, error))
-        return false;
-    if (::access(path.c_str(), R_OK) != 0)
-    {
-        error = cannot_read(path, what);
-        return false;
-    }
-    return true;
+    return static_cast<bool>(open_secret(path, what, static_cast<std::size_t>(-1), st, error));
 }
 
 bool read_secret_file(std::string const& path, std::string_view what, std::size_t max_bytes,
                       std::string& out, std::string& error)
 {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-    {
-        error = cannot_read(path, what);
-        return false;
-    }
     struct stat st{};
-    if (::fstat(fd, &st) != 0 || refuse_mode(path, what, st, error))
-    {
-        if (error.empty())
-            error = cannot_read(path, what);
-        ::close(fd);
+    auto fd = open_secret(path, what, max_bytes, st, error);
+    if (!fd)
         return false;
-    }
     std::string text;
     char buf[4096];
-    while (text.size() < max_bytes)
+    // One byte more than allowed tells a file that grew past the limit since fstat.
+    while (text.size() <= max_bytes)
     {
-        auto n = ::read(fd, buf, std::min(sizeof buf, max_bytes - text.size()));
+        auto n = ::read(fd.get(), buf, std::min(sizeof buf, max_bytes + 1 - text.size()));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
         {
-            error = cannot_read(path, what);
-            ::close(fd);
+            error = cannot_read(path, what, errno);
             return false;
         }
         if (n == 0)
             break;
         text.append(buf, static_cast<std::size_t>(n));
     }
-    ::close(fd);
+    if (text.size() > max_bytes)
+    {
+        error = std::string(what) + " " + path + " is larger than " + std::to_string(max_bytes) +
+                " bytes: is it the right file?";
+        return false;
+    }
     out = std::move(text);
     return true;
 }
@@ -212,7 +242,7 @@ bool read_secret_line(std::string const& path, std::string_view what, std::strin
                       std::string& error)
 {
     std::string text;
-    if (!read_secret_file(path, what, 4096, text, error))
+    if (!read_secret_file(path, what, secret_line_max_bytes, text, error))
         return false;
     text.resize(std::min(text.size(), text.find_first_of("\r\n")));
     if (text.empty())
@@ -222,6 +252,191 @@ bool read_secret_line(std::string const& path, std::string_view what, std::strin
     }
     out = std::move(text);
     return true;
+}
+
+unique_fd& unique_fd::operator=(unique_fd&& o) noexcept
+{
+    if (this != &o)
+        reset(o.release());
+    return *this;
+}
+
+void unique_fd::reset(int fd)
+{
+    if (fd_ >= 0)
+        ::close(fd_);
+    fd_ = fd;
+}
+
+std::string_view kind_name(mode_t mode)
+{
+    switch (mode & S_IFMT)
+    {
+    case S_IFREG: return "regular file";
+    case S_IFDIR: return "folder";
+    case S_IFLNK: return "symlink";
+    case S_IFIFO: return "FIFO";
+    case S_IFSOCK: return "socket";
+    case S_IFCHR: return "character device";
+    case S_IFBLK: return "block device";
+    default: return "special file";
+    }
+}
+
+namespace {
+
+std::string fd_path(int fd)
+{
+    char link[64];
+    std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    std::vector<char> buf(4096);
+    auto n = ::readlink(link, buf.data(), buf.size());
+    if (n <= 0 || static_cast<std::size_t>(n) >= buf.size())
+        return {};
+    return std::string(buf.data(), static_cast<std::size_t>(n));
+}
+
+} // namespace
+
+unique_fd open_beneath(int root_fd, std::string_view rel, bool want_dir, struct stat& st,
+                       beneath_problem& problem)
+{
+    problem = {};
+    std::vector<std::string_view> parts;
+    while (!rel.empty())
+    {
+        auto slash = rel.find('/');
+        auto part = rel.substr(0, slash);
+        rel = slash == std::string_view::npos ? std::string_view{} : rel.substr(slash + 1);
+        parts.push_back(part);
+    }
+    std::string walked;
+    for (auto p : parts)
+        if (p.empty() || p == "." || p == "..")
+        {
+            problem = {std::string(p), "not a plain name (\"" + std::string(p) + "\")", EINVAL};
+            return {};
+        }
+    // Start from a descriptor of our own, so the caller's stays where it is.
+    unique_fd dir(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
+    if (!dir)
+    {
+        problem = {"", std::error_code(errno, std::generic_category()).message(), errno};
+        return {};
+    }
+    if (parts.empty())
+    {
+        if (::fstat(dir.get(), &st) != 0 || !S_ISDIR(st.st_mode))
+        {
+            problem = {"", "not a folder", ENOTDIR};
+            return {};
+        }
+        return dir;
+    }
+    for (std::size_t i = 0; i < parts.size(); ++i)
+    {
+        bool last = i + 1 == parts.size();
+        bool dir_wanted = !last || want_dir;
+        std::string name(parts[i]);
+        walked += (walked.empty() ? "" : "/") + name;
+        struct stat before{};
+        if (::fstatat(dir.get(), name.c_str(), &before, AT_SYMLINK_NOFOLLOW) != 0)
+        {
+            problem = {walked, std::error_code(errno, std::generic_category()).message(), errno};
+            return {};
+        }
+        if (dir_wanted ? !S_ISDIR(before.st_mode) : !S_ISREG(before.st_mode))
+        {
+            problem = {walked, std::string(kind_name(before.st_mode)), 0};
+            return {};
+        }
+        int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY |
+                    (dir_wanted ? O_DIRECTORY : 0);
+        unique_fd next(::openat(dir.get(), name.c_str(), flags));
+        if (!next)
+        {
+            int e = errno;
+            problem = {walked,
+                       e == ELOOP ? std::string("symlink")
+                                  : std::error_code(e, std::generic_category()).message(),
+                       e == ELOOP ? 0 : e};
+            return {};
+        }
+        struct stat after{};
+        if (::fstat(next.get(), &after) != 0)
+        {
+            problem = {walked, std::error_code(errno, std::generic_category()).message(), errno};
+            return {};
+        }
+        if (after.st_dev != before.st_dev || after.st_ino != before.st_ino ||
+            (after.st_mode & S_IFMT) != (before.st_mode & S_IFMT))
+        {
+            // Swapped between the look and the open.
+            problem = {walked, std::string(kind_name(after.st_mode)) + " (changed while opened)",
+                       0};
+            return {};
+        }
+        dir = std::move(next);
+        st = after;
+    }
+    // Belt and braces: where /proc tells the opened file's path, it must be below the root's.
+    auto root_path = fd_path(root_fd);
+    auto got = fd_path(dir.get());
+    if (!root_path.empty() && !got.empty() && !is_within(root_path, got))
+    {
+        problem = {walked, "outside the root (" + got + ")", 0};
+        return {};
+    }
+    return dir;
+}
+
+std::error_code list_dir(int dir_fd, std::vector<dir_entry>& out, std::size_t max_entries,
+                         bool& truncated)
+{
+    truncated = false;
+    int fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    if (fd < 0)
+        return last_errno();
+    // The duplicate shares the offset: start from the beginning.
+    ::lseek(fd, 0, SEEK_SET);
+    DIR* d = ::fdopendir(fd);
+    if (!d)
+    {
+        auto ec = last_errno();
+        ::close(fd);
+        return ec;
+    }
+    ::rewinddir(d);
+    std::error_code ec;
+    for (;;)
+    {
+        errno = 0;
+        auto* de = ::readdir(d);
+        if (!de)
+        {
+            if (errno != 0)
+                ec = last_errno();
+            break;
+        }
+        std::string_view name(de->d_name);
+        if (name == "." || name == "..")
+            continue;
+        if (out.size() >= max_entries)
+        {
+            truncated = true;
+            break;
+        }
+        dir_entry e;
+        e.name = std::string(name);
+        if (::fstatat(dir_fd, de->d_name, &e.st, AT_SYMLINK_NOFOLLOW) != 0)
+        {
+            e.err = errno;
+            e.st = {};
+        }
+        out.push_back(std::move(e));
+    }
+    ::closedir(d);
+    return ec;
 }
 
 long long file_size_or_minus_one(std::filesystem::path const& path)

@@ -1,9 +1,11 @@
-"""Bad input and failing peers: invalid configs, a card folder that is not there, a camera that
-goes away mid-transfer, an unwritable or full destination. Each must end with a clear error and
+"""Bad input and failing peers: invalid configs, hostile secret files (a FIFO, a link), a card
+folder that is not there, a camera that goes away mid-transfer, an unwritable or full
+destination. Each must end with a clear error and
 the right exit code, and a later run without the fault must deliver everything exactly once."""
 
 import os
 import re
+import time
 import unittest
 
 import camrelay_testlib as t
@@ -137,6 +139,58 @@ path = "{self.dest}/{{name}}
 """, [(6, "TOML syntax")])
 
 
+class HostileSecret(t.CamrelayTestCase):
+    """A FIFO given as a password_file hung `config check`, `run` and `import` in open(): now it
+    is refused at once as not a regular file; so is a symbolic link."""
+
+    def smtp_config(self, password_file):
+        return self.write_config(f"""\
+[camrelay]
+data_dir = "{self.data}"
+
+[[source]]
+type = "usb"
+port = "disk:{self.card}"
+
+[sink.mail]
+type = "smtp"
+url = "smtp://127.0.0.1:9"
+from = "camera@example.org"
+to = ["me@example.org"]
+username = "photos"
+password_file = "{password_file}"
+
+[[route]]
+to = ["mail"]
+""")
+
+    def assert_refused_quickly(self, cfg, fragment):
+        for args in (["config", "check", cfg], ["import", "-q", "-c", cfg]):
+            t0 = time.monotonic()
+            p = t.run(args, timeout=30)
+            self.assertLess(time.monotonic() - t0, 15, " ".join(args))
+            self.assertExit(p, 2, " ".join(args))
+            self.assertRegex(p.stderr, r"%s:\d+: .*%s" % (re.escape(cfg), re.escape(fragment)),
+                             " ".join(args))
+            self.assertFalse(os.path.exists(self.data), "the data dir was touched")
+
+    def test_fifo_password_file(self):
+        fifo = os.path.join(self.tmp, "password")
+        os.mkfifo(fifo, 0o600)
+        self.assert_refused_quickly(self.smtp_config(fifo),
+                                    "password file %s is not a regular file (it is a FIFO)" % fifo)
+
+    def test_symlinked_password_file(self):
+        real = os.path.join(self.tmp, "real-password")
+        with open(real, "w") as f:
+            f.write("s3cret\n")
+        os.chmod(real, 0o600)
+        link = os.path.join(self.tmp, "password")
+        os.symlink(real, link)
+        self.assert_refused_quickly(self.smtp_config(link),
+                                    "password file %s is a symbolic link" % link)
+
+
 class BadCamera(t.CamrelayTestCase):
 
     def test_card_folder_missing(self):
@@ -201,6 +255,18 @@ class BadCamera(t.CamrelayTestCase):
     def test_camera_vanishes_mid_transfer(self):
         # The 2nd chunk read fails: the first photo breaks after 64 KiB, the others arrive.
         self.vanish_then_recover("usb.read=EIO@2", expect_fetched=2)
+
+    def test_not_fetched_warnings_are_summed_up(self):
+        # Every read fails: 8 files not fetched in one scan give 5 lines and one sum, not 8.
+        self.photos(8)
+        cfg = self.write_config(folder_config(self.data, self.card, self.dest))
+        p = t.run(["import", "-q", "-c", cfg], faults="usb.read=EIO")
+        self.assertExit(p, 1)
+        single = [l for l in p.stderr.splitlines() if "[usb]" in l and " not fetched: " in l]
+        self.assertEqual(len(single), 5, p.stderr)
+        summed = [l for l in p.stderr.splitlines() if "3 more files not fetched in this scan" in l]
+        self.assertEqual(len(summed), 1, p.stderr)
+        self.assertIn("8 file(s) could not be fetched", p.stderr)
 
     def test_camera_gone_for_good_mid_transfer(self):
         # Every read from the 2nd chunk on fails: nothing arrives.

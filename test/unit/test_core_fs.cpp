@@ -1,14 +1,28 @@
-// core/fs: sanitize_component, is_within, atomic writes, and the fault::check seam.
+// core/fs: sanitize_component, is_within, atomic writes, secret files (FIFOs, links, sizes),
+// open_beneath and list_dir (a hostile card: links out, FIFOs, devices), and the fault::check
+// seam.
 #include "core/fs.hpp"
 #include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <future>
+#include <memory>
 #include <string>
+#include <thread>
 
 namespace
 {
@@ -212,6 +226,289 @@ TEST(CoreFs, MakeDirsDurableAndFileSize)
     EXPECT_EQ(camrelay::fs::file_size_or_minus_one(dir / "f"), 5);
     // A file in the way is not a folder.
     EXPECT_TRUE(camrelay::fs::make_dirs_durable(dir / "f"));
+}
+
+// ----------------------------------------------------------------------------- secret files
+
+/// Runs `f` on a thread of its own; when it has not returned after 5 s (a FIFO's open blocks
+/// until a writer comes), opens the FIFO for writing so it can, and fails the test.
+bool returns_quickly(std::filesystem::path const& fifo, std::function<bool()> f)
+{
+    auto done = std::make_shared<std::promise<bool>>();
+    auto result = done->get_future();
+    std::thread t([done, f] { done->set_value(f()); });
+    if (result.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+    {
+        ADD_FAILURE() << "blocked on the FIFO " << fifo;
+        int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+        t.join();
+        if (w >= 0)
+            ::close(w);
+        return result.get();
+    }
+    t.join();
+    return result.get();
+}
+
+TEST(CoreFsSecret, RegularPrivateFileIsRead)
+{
+    camrelay::test::temp_dir dir;
+    auto p = dir / "password";
+    camrelay::test::write_file(p, "s3cret\nsecond line\n");
+    ::chmod(p.c_str(), 0600);
+    std::string err, out;
+    EXPECT_TRUE(camrelay::fs::check_secret_file(p, "password file", err)) << err;
+    EXPECT_TRUE(camrelay::fs::read_secret_line(p, "password file", out, err)) << err;
+    EXPECT_EQ(out, "s3cret");
+    EXPECT_TRUE(camrelay::fs::read_secret_file(p, "password file", 1024, out, err)) << err;
+    EXPECT_EQ(out, "s3cret\nsecond line\n");
+}
+
+TEST(CoreFsSecret, GroupReadableIsRefused)
+{
+    camrelay::test::temp_dir dir;
+    auto p = dir / "password";
+    camrelay::test::write_file(p, "s3cret\n");
+    ::chmod(p.c_str(), 0644);
+    std::string err, out;
+    EXPECT_FALSE(camrelay::fs::check_secret_file(p, "password file", err));
+    EXPECT_NE(err.find("mode 0644"), std::string::npos) << err;
+    EXPECT_NE(err.find("chmod 600"), std::string::npos) << err;
+    err.clear();
+    EXPECT_FALSE(camrelay::fs::read_secret_line(p, "password file", out, err));
+    EXPECT_NE(err.find("mode 0644"), std::string::npos) << err;
+}
+
+TEST(CoreFsSecret, FifoIsRefusedWithoutBlocking)
+{
+    camrelay::test::temp_dir dir;
+    auto p = dir / "password";
+    ASSERT_EQ(::mkfifo(p.c_str(), 0600), 0);
+    std::string e1, e2, e3;
+    EXPECT_FALSE(returns_quickly(p, [&] {
+        return camrelay::fs::check_secret_file(p, "password file", e1);
+    }));
+    EXPECT_FALSE(returns_quickly(p, [&] {
+        std::string out;
+        return camrelay::fs::read_secret_line(p, "password file", out, e2);
+    }));
+    EXPECT_FALSE(returns_quickly(p, [&] {
+        std::string out;
+        return camrelay::fs::read_secret_file(p, "secret file", 64 * 1024, out, e3);
+    }));
+    for (auto const* e : {&e1, &e2, &e3})
+    {
+        EXPECT_NE(e->find(p.string() + " is not a regular file"), std::string::npos) << *e;
+        EXPECT_NE(e->find("FIFO"), std::string::npos) << *e;
+    }
+}
+
+TEST(CoreFsSecret, SymlinkIsRefused)
+{
+    camrelay::test::temp_dir dir;
+    auto target = dir / "real";
+    camrelay::test::write_file(target, "s3cret\n");
+    ::chmod(target.c_str(), 0600);
+    auto link = dir / "password";
+    std::filesystem::create_symlink(target, link);
+    std::string err, out;
+    EXPECT_FALSE(camrelay::fs::check_secret_file(link, "password file", err));
+    EXPECT_NE(err.find("is a symbolic link"), std::string::npos) << err;
+    EXPECT_FALSE(camrelay::fs::read_secret_line(link, "password file", out, err));
+    EXPECT_TRUE(out.empty());
+}
+
+TEST(CoreFsSecret, FolderAndDeviceAreRefused)
+{
+    camrelay::test::temp_dir dir;
+    std::string err, out;
+    EXPECT_FALSE(camrelay::fs::read_secret_line(dir.path(), "password file", out, err));
+    EXPECT_NE(err.find("is not a regular file (it is a folder)"), std::string::npos) << err;
+    // /dev/zero would give bytes for ever; it is refused before a byte is read.
+    EXPECT_FALSE(camrelay::fs::read_secret_file("/dev/zero", "secret file", 64, out, err));
+    EXPECT_NE(err.find("is not a regular file"), std::string::npos) << err;
+}
+
+TEST(CoreFsSecret, SizeIsBoundedNeverCut)
+{
+    camrelay::test::temp_dir dir;
+    auto p = dir / "key";
+    camrelay::test::write_file(p, std::string(100, 'k'));
+    ::chmod(p.c_str(), 0600);
+    std::string err, out;
+    EXPECT_FALSE(camrelay::fs::read_secret_file(p, "secret file", 99, out, err));
+    EXPECT_NE(err.find("is larger than 99 bytes"), std::string::npos) << err;
+    EXPECT_TRUE(out.empty());
+    EXPECT_TRUE(camrelay::fs::read_secret_file(p, "secret file", 100, out, err)) << err;
+    EXPECT_EQ(out.size(), 100u);
+    auto big = dir / "password";
+    camrelay::test::write_file(big, "pw\n" + std::string(camrelay::fs::secret_line_max_bytes, 'x'));
+    ::chmod(big.c_str(), 0600);
+    EXPECT_FALSE(camrelay::fs::read_secret_line(big, "password file", out, err));
+    EXPECT_NE(err.find("is larger than 65536 bytes"), std::string::npos) << err;
+}
+
+TEST(CoreFsSecret, MissingFileSaysWhy)
+{
+    camrelay::test::temp_dir dir;
+    std::string err;
+    EXPECT_FALSE(camrelay::fs::check_secret_file(dir / "nope", "password file", err));
+    EXPECT_NE(err.find("cannot be read: No such file or directory"), std::string::npos) << err;
+}
+
+// ----------------------------------------------------------------------------- open_beneath
+
+class CoreFsBeneath : public ::testing::Test
+{
+protected:
+    void SetUp() override
+    {
+        card_ = dir_ / "card";
+        camrelay::test::write_file(card_ / "DCIM/100TEST/IMG_0001.JPG", "photo-1");
+        camrelay::test::write_file(dir_ / "outside/secret.txt", "outside!");
+        root_.reset(::open(card_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        ASSERT_TRUE(root_);
+    }
+
+    camrelay::fs::unique_fd open(std::string_view rel, bool want_dir,
+                                 camrelay::fs::beneath_problem& problem)
+    {
+        struct stat st{};
+        return camrelay::fs::open_beneath(root_.get(), rel, want_dir, st, problem);
+    }
+
+    std::string read_all(int fd)
+    {
+        std::string out;
+        char buf[256];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0)
+            out.append(buf, static_cast<std::size_t>(n));
+        return out;
+    }
+
+    camrelay::test::temp_dir dir_;
+    std::filesystem::path card_;
+    camrelay::fs::unique_fd root_;
+};
+
+TEST_F(CoreFsBeneath, RegularFilesAndFoldersOpen)
+{
+    camrelay::fs::beneath_problem problem;
+    auto f = open("DCIM/100TEST/IMG_0001.JPG", false, problem);
+    ASSERT_TRUE(f) << problem.entry << ": " << problem.reason;
+    EXPECT_EQ(read_all(f.get()), "photo-1");
+    auto d = open("DCIM/100TEST", true, problem);
+    EXPECT_TRUE(d) << problem.reason;
+    auto r = open("", true, problem);
+    EXPECT_TRUE(r) << problem.reason;
+    // The wrong kind is refused both ways.
+    EXPECT_FALSE(open("DCIM", false, problem));
+    EXPECT_EQ(problem.reason, "folder");
+    EXPECT_FALSE(open("DCIM/100TEST/IMG_0001.JPG", true, problem));
+    EXPECT_EQ(problem.reason, "regular file");
+}
+
+TEST_F(CoreFsBeneath, SymlinkedFileIsRefusedEvenWithAMatchingSize)
+{
+    // The link text padded to the target's length: lstat and stat give the same size.
+    auto target = (dir_ / "outside/secret.txt").string();
+    camrelay::test::write_file(target, std::string(target.size(), 'S'));
+    auto link = card_ / "DCIM/100TEST/IMG_0002.JPG";
+    std::filesystem::create_symlink(target, link);
+    ASSERT_EQ(std::filesystem::file_size(target), std::filesystem::symlink_status(link).type() ==
+                                                          std::filesystem::file_type::symlink
+                                                      ? target.size()
+                                                      : 0u);
+    camrelay::fs::beneath_problem problem;
+    EXPECT_FALSE(open("DCIM/100TEST/IMG_0002.JPG", false, problem));
+    EXPECT_EQ(problem.entry, "DCIM/100TEST/IMG_0002.JPG");
+    EXPECT_EQ(problem.reason, "symlink");
+}
+
+TEST_F(CoreFsBeneath, SymlinkedFolderIsRefused)
+{
+    std::filesystem::create_directory_symlink(dir_ / "outside", card_ / "DCIM/101LINK");
+    std::filesystem::create_directory_symlink("100TEST", card_ / "DCIM/102SAME");
+    camrelay::fs::beneath_problem problem;
+    EXPECT_FALSE(open("DCIM/101LINK/secret.txt", false, problem));
+    EXPECT_EQ(problem.entry, "DCIM/101LINK");
+    EXPECT_EQ(problem.reason, "symlink");
+    EXPECT_FALSE(open("DCIM/101LINK", true, problem));
+    EXPECT_EQ(problem.reason, "symlink");
+    // Even a link that stays inside the card: a folder is taken as itself only.
+    EXPECT_FALSE(open("DCIM/102SAME/IMG_0001.JPG", false, problem));
+    EXPECT_EQ(problem.entry, "DCIM/102SAME");
+}
+
+TEST_F(CoreFsBeneath, DotDotAndEmptyComponentsAreRefused)
+{
+    camrelay::fs::beneath_problem problem;
+    EXPECT_FALSE(open("../outside/secret.txt", false, problem));
+    EXPECT_EQ(problem.err, EINVAL);
+    EXPECT_FALSE(open("DCIM/../../outside/secret.txt", false, problem));
+    EXPECT_FALSE(open("DCIM//100TEST/IMG_0001.JPG", false, problem));
+    EXPECT_FALSE(open("./DCIM", true, problem));
+    EXPECT_FALSE(open("/etc/passwd", false, problem));
+}
+
+TEST_F(CoreFsBeneath, FifoIsNeverOpened)
+{
+    auto fifo = card_ / "DCIM/100TEST/IMG_0003.JPG";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    camrelay::fs::beneath_problem problem;
+    bool opened = returns_quickly(fifo, [&] {
+        return static_cast<bool>(open("DCIM/100TEST/IMG_0003.JPG", false, problem));
+    });
+    EXPECT_FALSE(opened);
+    EXPECT_EQ(problem.reason, "FIFO");
+}
+
+TEST_F(CoreFsBeneath, SocketAndDeviceAreRefused)
+{
+    auto sock_path = card_ / "DCIM/100TEST/IMG_0004.JPG";
+    int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    ASSERT_GE(s, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    ASSERT_LT(sock_path.string().size(), sizeof addr.sun_path);
+    std::strncpy(addr.sun_path, sock_path.c_str(), sizeof addr.sun_path - 1);
+    ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    camrelay::fs::beneath_problem problem;
+    EXPECT_FALSE(open("DCIM/100TEST/IMG_0004.JPG", false, problem));
+    EXPECT_EQ(problem.reason, "socket");
+    ::close(s);
+    auto dev = card_ / "DCIM/100TEST/IMG_0005.JPG";
+    if (::mknod(dev.c_str(), S_IFCHR | 0644, makedev(1, 5)) != 0)  // /dev/zero's numbers
+        GTEST_SKIP() << "cannot create a device node here (not root)";
+    EXPECT_FALSE(open("DCIM/100TEST/IMG_0005.JPG", false, problem));
+    EXPECT_EQ(problem.reason, "character device");
+}
+
+TEST_F(CoreFsBeneath, ListDirSeesLinksAsLinks)
+{
+    std::filesystem::create_symlink(dir_ / "outside/secret.txt", card_ / "DCIM/100TEST/L.JPG");
+    ASSERT_EQ(::mkfifo((card_ / "DCIM/100TEST/F.JPG").c_str(), 0644), 0);
+    camrelay::fs::beneath_problem problem;
+    auto d = open("DCIM/100TEST", true, problem);
+    ASSERT_TRUE(d);
+    std::vector<camrelay::fs::dir_entry> entries;
+    bool truncated = true;
+    ASSERT_FALSE(camrelay::fs::list_dir(d.get(), entries, 100, truncated));
+    EXPECT_FALSE(truncated);
+    std::map<std::string, std::string> kinds;
+    for (auto const& e : entries)
+        kinds[e.name] = std::string(camrelay::fs::kind_name(e.st.st_mode));
+    EXPECT_EQ(kinds, (std::map<std::string, std::string>{
+                         {"F.JPG", "FIFO"}, {"IMG_0001.JPG", "regular file"}, {"L.JPG", "symlink"}}));
+    // Listing twice gives the same (the descriptor's position is not used up).
+    std::vector<camrelay::fs::dir_entry> again;
+    ASSERT_FALSE(camrelay::fs::list_dir(d.get(), again, 100, truncated));
+    EXPECT_EQ(again.size(), 3u);
+    std::vector<camrelay::fs::dir_entry> few;
+    ASSERT_FALSE(camrelay::fs::list_dir(d.get(), few, 2, truncated));
+    EXPECT_TRUE(truncated);
+    EXPECT_EQ(few.size(), 2u);
 }
 
 class FaultSeam : public ::testing::Test
