@@ -152,32 +152,26 @@ std::string cannot_read(std::string const& path, std::string_view what, int err)
            std::error_code(err, std::generic_category()).message();
 }
 
-/// Opens a secret without ever blocking: a FIFO is not opened at all when lstat already shows it
-/// (and O_NONBLOCK makes even a swapped-in FIFO's open return at once); the last component must
-/// not be a symbolic link; the opened file is checked through its descriptor.
+/// Opens a secret without ever blocking: a FIFO (or a link to one) is not opened at all when stat
+/// already shows it, and O_NONBLOCK makes even a swapped-in FIFO's open return at once; the opened
+/// file is checked again through its descriptor. Symbolic links are followed (secret mounts such
+/// as Kubernetes' and /run/secrets are links): the secret is the user's own configuration, and
+/// what matters is that the file reached is a regular 0600 file.
 unique_fd open_secret(std::string const& path, std::string_view what, std::size_t max_bytes,
                       struct stat& st, std::string& error)
 {
-    struct stat lst{};
-    if (::lstat(path.c_str(), &lst) != 0)
+    struct stat target{};
+    if (::stat(path.c_str(), &target) != 0)
     {
         error = cannot_read(path, what, errno);
         return {};
     }
-    if (S_ISLNK(lst.st_mode))
-    {
-        error = std::string(what) + " " + path +
-                " is a symbolic link: give the path of the file itself (secrets are opened "
-                "without following links)";
+    if (refuse_mode(path, what, target, error))
         return {};
-    }
-    if (refuse_mode(path, what, lst, error))
-        return {};
-    unique_fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    unique_fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (!fd)
     {
-        error = errno == ELOOP ? std::string(what) + " " + path + " is a symbolic link"
-                               : cannot_read(path, what, errno);
+        error = cannot_read(path, what, errno);
         return {};
     }
     if (::fstat(fd.get(), &st) != 0)

@@ -39,9 +39,9 @@ long long file_size_or_minus_one(std::filesystem::path const& path);
 /// `what` names the file's role in messages ("password file"). On a problem: false, and
 /// `error` says what to do, e.g. "password file P is readable or writable by group or others
 /// (mode 0644): refusing to use it; run `chmod 600 P`".
-/// The file is opened with O_NONBLOCK|O_NOFOLLOW and checked through its descriptor: a FIFO or a
-/// device given as a secret is refused ("is not a regular file") instead of hanging the open or
-/// the read, and a symbolic link as the last component is refused ("is a symbolic link").
+/// The file is stat'ed, opened with O_NONBLOCK and checked again through its descriptor: a FIFO
+/// or a device given as a secret (or a link to one) is refused ("is not a regular file") instead
+/// of hanging the open or the read. Links to a regular private file are followed (secret mounts).
 bool check_secret_file(std::string const& path, std::string_view what, std::string& error);
 /// check_secret_file on the opened file (no window between check and read), then its content;
 /// a file larger than `max_bytes` is refused ("is larger than N bytes"), never cut.

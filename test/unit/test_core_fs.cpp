@@ -303,7 +303,7 @@ TEST(CoreFsSecret, FifoIsRefusedWithoutBlocking)
     }
 }
 
-TEST(CoreFsSecret, SymlinkIsRefused)
+TEST(CoreFsSecret, SymlinkToAPrivateFileIsFollowed)
 {
     camrelay::test::temp_dir dir;
     auto target = dir / "real";
@@ -312,9 +312,21 @@ TEST(CoreFsSecret, SymlinkIsRefused)
     auto link = dir / "password";
     std::filesystem::create_symlink(target, link);
     std::string err, out;
-    EXPECT_FALSE(camrelay::fs::check_secret_file(link, "password file", err));
-    EXPECT_NE(err.find("is a symbolic link"), std::string::npos) << err;
+    EXPECT_TRUE(camrelay::fs::check_secret_file(link, "password file", err)) << err;
+    EXPECT_TRUE(camrelay::fs::read_secret_line(link, "password file", out, err)) << err;
+    EXPECT_EQ(out, "s3cret");
+}
+
+TEST(CoreFsSecret, SymlinkToAFifoIsRefusedWithoutBlocking)
+{
+    camrelay::test::temp_dir dir;
+    auto fifo = dir / "fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    auto link = dir / "password";
+    std::filesystem::create_symlink(fifo, link);
+    std::string err, out;
     EXPECT_FALSE(camrelay::fs::read_secret_line(link, "password file", out, err));
+    EXPECT_NE(err.find("is not a regular file (it is a FIFO)"), std::string::npos) << err;
     EXPECT_TRUE(out.empty());
 }
 
