@@ -1,0 +1,285 @@
+// The download logic common to both flavours: see camera_client.hpp.
+#include "ingest/ptpip/camera_client.hpp"
+
+#include "core/log.hpp"
+
+#include <algorithm>
+
+namespace camrelay::ingest::ptpip
+{
+
+using namespace std::chrono_literals;
+
+outcome fail_with(std::error_code ec, std::string message)
+{
+    return {ec, std::move(message), false, false};
+}
+
+std::string describe(std::error_code ec)
+{
+    if (ec == std::errc::connection_reset)
+        return "the camera closed the connection";
+    if (ec.category() == pp::category())
+        return "protocol error from the camera: " + ec.message();
+    return ec.message();
+}
+
+outcome camera_client::connect()
+{
+    auto o = cfg_.fuji ? connect_fuji() : connect_standard();
+    if (o.ok())
+        o.connected = connected_ = true;
+    return o;
+}
+
+outcome camera_client::identify(std::string const& fallback_model)
+{
+    ptp::byte_vector data;
+    auto r = link_.transact(pp::ops::get_device_info(), [&](ptp::bytes_view b)
+                            { data.insert(data.end(), b.begin(), b.end()); });
+    if (!r)
+        return fail_with(r.error(), "GetDeviceInfo failed: " + describe(r.error()));
+    ptp::device_info di;
+    if (r->ok())
+        if (auto d = ptp::decode_device_info(data))
+            di = std::move(*d);
+    // empty_device_info quirk (Fuji X-T4): fall back to the name from the ack.
+    if (di.manufacturer.empty() && cfg_.fuji)
+        di.manufacturer = "FUJIFILM";
+    if (di.model.empty())
+        di.model = fallback_model.empty() ? std::string("unknown") : fallback_model;
+    partial_ = di.operations_supported.empty() || di.supports(ptp::op_code::get_partial_object);
+    info_.source_kind = cfg_.fuji ? "fuji" : "ptpip";
+    info_.manufacturer = di.manufacturer;
+    info_.model = di.model;
+    info_.serial = di.serial_number;
+    info_.name = di.model;
+    info_.port =
+        (cfg_.fuji ? "fuji://" : "ptpip://") + cfg_.ep.host + ":" + std::to_string(cfg_.ep.port);
+    info_.identity =
+        identity_of(di.manufacturer, di.model, di.serial_number, link_.ack()->responder_guid);
+    if (reuse_ && reuse_->first == info_.identity)
+    {
+        // A reconnect within one import: the same camera, already announced.
+        camera_id_ = reuse_->second;
+        return {};
+    }
+    auto id = out_.camera_connected(info_);
+    if (!id)
+        return fail_with(id.error(), "ledger error: " + id.error().message());
+    camera_id_ = *id;
+    log::info(log_tag, "camera={} model=\"{}\" at {} ready{}", info_.identity, info_.model,
+              info_.port, partial_ ? "" : " (no GetPartialObject: downloads cannot resume)");
+    return {};
+}
+
+result<ptp::object_info> camera_client::object_info(std::uint32_t handle)
+{
+    ptp::byte_vector data;
+    auto r = link_.transact(pp::ops::get_object_info(handle), [&](ptp::bytes_view b)
+                            { data.insert(data.end(), b.begin(), b.end()); });
+    if (!r)
+        return error_result<ptp::object_info>(r.error());
+    if (!r->ok())
+        return error_result<ptp::object_info>(
+            std::make_error_code(std::errc::no_such_file_or_directory));
+    return ptp::decode_object_info(data);
+}
+
+std::string camera_client::folder_of(ptp::object_info const& info)
+{
+    std::vector<std::string> chain;
+    auto parent = info.parent_object;
+    for (int depth = 0; depth < 16 && parent != 0 && parent != ptp::root_parent; ++depth)
+    {
+        auto it = parents_.find(parent);
+        if (it == parents_.end())
+        {
+            auto pi = object_info(parent);
+            if (!pi)
+                break;
+            it = parents_.emplace(parent, std::make_pair(pi->filename, pi->parent_object)).first;
+        }
+        chain.push_back(it->second.first);
+        parent = it->second.second;
+    }
+    std::reverse(chain.begin(), chain.end());
+    return folder_for(info.storage_id, chain);
+}
+
+outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& out)
+{
+    if (settled_.count(handle))
+        return {};
+    auto info = object_info(handle);
+    if (!info)
+    {
+        if (link_.broken() || stop_.stop_requested())
+            return fail_with(info.error(), "GetObjectInfo failed: " + describe(info.error()));
+        log::warn(log_tag, "camera={} handle={} has no readable ObjectInfo: {}", info_.identity,
+                  handle, info.error().message());
+        return {};
+    }
+    if (info->format == ptp::object_format::association)
+    {
+        parents_[handle] = {info->filename, info->parent_object};
+        settled_.insert(handle);
+        return {};
+    }
+    if (!is_downloadable(*info))
+    {
+        settled_.insert(handle);
+        return {};
+    }
+    candidate c;
+    c.handle = handle;
+    c.format = info->format;
+    c.ref = ref_of(*info, cfg_.fuji ? folder_for(info->storage_id, {}) : folder_of(*info));
+    if (out_.already_have(camera_id_, c.ref))
+    {
+        settled_.insert(handle);
+        return {};
+    }
+    out.push_back(std::move(c));
+    return {};
+}
+
+outcome camera_client::fetch_one(candidate const& c)
+{
+    std::error_code link_error;
+    auto read = [&](std::uint64_t offset, chunk_sink const& sink) -> std::error_code
+    {
+        std::error_code sink_error;
+        auto deliver = [&](ptp::bytes_view b)
+        {
+            if (!sink_error)
+                sink_error = sink(b);
+        };
+        if (!partial_)
+        {
+            if (offset > 0)
+                return std::make_error_code(std::errc::operation_not_supported);
+            auto r = link_.transact(pp::ops::get_object(c.handle), deliver);
+            if (!r)
+                return link_error = r.error();
+            if (sink_error)
+                return sink_error;
+            return r->ok() ? std::error_code{} : std::make_error_code(std::errc::io_error);
+        }
+        std::uint64_t done = offset;
+        while (auto chunk = next_chunk(done, c.ref.size, cfg_.chunk))
+        {
+            if (stop_.stop_requested())
+                return cancelled();
+            std::uint64_t got = 0;
+            auto r =
+                link_.transact(pp::ops::get_partial_object(c.handle, chunk->offset, chunk->length),
+                               [&](ptp::bytes_view b)
+                               {
+                                   got += b.size();
+                                   if (got <= chunk->length)
+                                       deliver(b);
+                               });
+            if (!r)
+                return link_error = r.error();
+            if (sink_error)
+                return sink_error;
+            if (!r->ok())
+                return std::make_error_code(std::errc::io_error);
+            if (got == 0 || got > chunk->length)
+                return std::make_error_code(std::errc::protocol_error);
+            done += got;
+            progress_ += got;
+        }
+        return {};
+    };
+    auto res = out_.fetch(camera_id_, info_, c.ref, read, partial_);
+    if (res.status == fetch_status::failed)
+    {
+        if (link_error || link_.broken())
+        {
+            auto ec = link_error ? link_error : std::make_error_code(std::errc::connection_reset);
+            return fail_with(ec, "camera " + info_.name + ": " + describe(ec) + " while fetching " +
+                                     c.ref.name);
+        }
+        if (stop_.stop_requested())
+            return fail_with(cancelled(), "stopped");
+        ++failed_files_;
+        log::warn(log_tag, "camera={} file={}/{} not fetched: {}", info_.identity, c.ref.folder,
+                  c.ref.name, res.error);
+        return {};
+    }
+    if (!partial_)
+        progress_ += res.bytes;
+    settled_.insert(c.handle);
+    return {};
+}
+
+outcome camera_client::fetch_all(std::vector<candidate>& list)
+{
+    order_candidates(list, cfg_.newest_first, cfg_.jpeg_first);
+    for (auto const& c : list)
+    {
+        if (stop_.stop_requested())
+            return fail_with(cancelled(), "stopped");
+        if (auto o = fetch_one(c); !o.ok())
+            return o;
+    }
+    return {};
+}
+
+outcome camera_client::scan()
+{
+    if (cfg_.fuji)
+        return scan_fuji();
+    std::vector<candidate> fresh;
+    auto o = list_standard(fresh);
+    if (!o.ok())
+        return o;
+    log::info(log_tag, "camera={} {} new objects", info_.identity, fresh.size());
+    return fetch_all(fresh);
+}
+
+outcome camera_client::serve()
+{
+    auto next_poll = clock::now() + cfg_.poll;
+    while (!stop_.stop_requested())
+    {
+        if (auto ec =
+                link_.wait(std::max<clock::duration>(next_poll - clock::now(), 0s), !cfg_.fuji))
+            return fail_with(ec, "camera " + info_.name + ": " + describe(ec));
+        auto& events = link_.camera_events();
+        if (!events.empty())
+        {
+            std::vector<candidate> fresh;
+            while (!events.empty())
+            {
+                auto ev = std::move(events.front());
+                events.pop_front();
+                if (ev.code == ptp::to_underlying(ptp::event_code::object_added) &&
+                    !ev.params.empty())
+                    if (auto o = consider(ev.params[0], fresh); !o.ok())
+                        return o;
+            }
+            if (auto o = fetch_all(fresh); !o.ok())
+                return o;
+            continue;
+        }
+        if (clock::now() < next_poll)
+            continue;
+        next_poll = clock::now() + cfg_.poll;
+        if (cfg_.fuji)
+        {
+            auto before = fuji_count_;
+            if (auto o = fuji_poll(); !o.ok())
+                return o;
+            if (fuji_count_ == before)
+                continue;
+        }
+        if (auto o = scan(); !o.ok())
+            return o;
+    }
+    return fail_with(cancelled(), "stopped");
+}
+
+} // namespace camrelay::ingest::ptpip
