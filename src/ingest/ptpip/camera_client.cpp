@@ -15,13 +15,39 @@ outcome fail_with(std::error_code ec, std::string message)
     return {ec, std::move(message), false, false};
 }
 
+bool is_timeout(std::error_code ec)
+{
+    return ec == pp::errc::timeout || ec == pp::errc::too_slow || ec == std::errc::timed_out;
+}
+
 std::string describe(std::error_code ec)
 {
     if (ec == std::errc::connection_reset)
         return "the camera closed the connection";
+    if (ec == pp::errc::timeout || ec == std::errc::timed_out)
+        return "timeout: the camera did not answer in time";
+    if (ec == pp::errc::too_slow)
+        return "timeout: " + ec.message();
     if (ec.category() == pp::category())
         return "protocol error from the camera: " + ec.message();
     return ec.message();
+}
+
+void camera_client::unreadable(object_problem p)
+{
+    ++unreadable_;
+    auto key = p.key();
+    if (memory_.retries.failed(key, clock::now()))
+        out_.object_unreadable(camera_id_, p);
+    else
+        log::debug(log_tag, "camera={} {} still unreadable ({} failures in a row): {}",
+                   info_.identity, key, memory_.retries.failures(key), p.reason);
+}
+
+void camera_client::readable(object_problem const& p)
+{
+    if (memory_.retries.succeeded(p.key()))
+        out_.object_recovered(camera_id_, p);
 }
 
 outcome camera_client::connect()
@@ -40,9 +66,20 @@ outcome camera_client::identify(std::string const& fallback_model)
     if (!r)
         return fail_with(r.error(), "GetDeviceInfo failed: " + describe(r.error()));
     ptp::device_info di;
+    bool sane = false;
     if (r->ok())
         if (auto d = ptp::decode_device_info(data))
+        {
             di = std::move(*d);
+            sane = di.supports(ptp::op_code::get_object_info) &&
+                   (di.supports(ptp::op_code::get_object) ||
+                    di.supports(ptp::op_code::get_partial_object));
+        }
+    if (cfg_.discovered && !sane)
+        return fail_with(std::make_error_code(std::errc::protocol_error),
+                         "the host at " + cfg_.ep.host +
+                             " announced a camera, but its DeviceInfo is not a camera's: nothing "
+                             "is fetched from it");
     // empty_device_info quirk (Fuji X-T4): fall back to the name from the ack.
     if (di.manufacturer.empty() && cfg_.fuji)
         di.manufacturer = "FUJIFILM";
@@ -111,15 +148,19 @@ outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& ou
 {
     if (settled_.count(handle))
         return {};
+    object_problem by_handle{"", "", handle, "", false};
+    if (!memory_.retries.due(by_handle.key(), clock::now()))
+        return {}; // reported already; tried again after its backoff
     auto info = object_info(handle);
     if (!info)
     {
         if (link_.broken() || stop_.stop_requested())
             return fail_with(info.error(), "GetObjectInfo failed: " + describe(info.error()));
-        log::warn(log_tag, "camera={} handle={} has no readable ObjectInfo: {}", info_.identity,
-                  handle, info.error().message());
+        by_handle.reason = "no readable ObjectInfo: " + info.error().message();
+        unreadable(std::move(by_handle));
         return {};
     }
+    readable(by_handle);
     if (info->format == ptp::object_format::association)
     {
         parents_[handle] = {info->filename, info->parent_object};
@@ -135,9 +176,23 @@ outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& ou
     c.handle = handle;
     c.format = info->format;
     c.ref = ref_of(*info, cfg_.fuji ? folder_for(info->storage_id, {}) : folder_of(*info));
-    if (out_.already_have(camera_id_, c.ref))
+    if (!memory_.retries.due(c.ref.folder + "/" + c.ref.name, clock::now()))
+        return {};
+    // Fetched or known earlier in this import (before a reconnect): counted once already.
+    auto natural = c.ref.folder + "/" + c.ref.name + "\x1f" + std::to_string(c.ref.size) + "\x1f" +
+                   std::to_string(c.ref.mtime);
+    if (!selected_mode_ && memory_.settled.count(natural))
     {
         settled_.insert(handle);
+        return {};
+    }
+    if (out_.already_have(camera_id_, c.ref))
+    {
+        if (!selected_mode_)
+        {
+            settled_.insert(handle);
+            memory_.settled.insert(natural);
+        }
         return {};
     }
     out.push_back(std::move(c));
@@ -147,6 +202,13 @@ outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& ou
 outcome camera_client::fetch_one(candidate const& c)
 {
     std::error_code link_error;
+    // The pace of this object: min_rate over each rate_window, and a deadline of
+    // object_deadline_slack + size / min_rate.
+    pace p;
+    p.min_rate = cfg_.min_rate;
+    p.window = cfg_.rate_window;
+    p.deadline = clock::now() + cfg_.object_slack +
+                 std::chrono::seconds(cfg_.min_rate ? c.ref.size / cfg_.min_rate : 0);
     auto read = [&](std::uint64_t offset, chunk_sink const& sink) -> std::error_code
     {
         std::error_code sink_error;
@@ -159,7 +221,22 @@ outcome camera_client::fetch_one(candidate const& c)
         {
             if (offset > 0)
                 return std::make_error_code(std::errc::operation_not_supported);
-            auto r = link_.transact(pp::ops::get_object(c.handle), deliver);
+            // Never more than the declared size into the spool: the session fails the
+            // transaction past it (data_phase_too_long), and nothing beyond it is delivered.
+            auto op = pp::ops::get_object(c.handle);
+            op.max_data_in = c.ref.size;
+            std::uint64_t got = 0;
+            auto r = link_.transact(
+                std::move(op),
+                [&](ptp::bytes_view b)
+                {
+                    auto room = c.ref.size - std::min(got, c.ref.size);
+                    auto take = std::min<std::uint64_t>(room, b.size());
+                    got += b.size();
+                    if (take > 0)
+                        deliver(b.first(static_cast<std::size_t>(take)));
+                },
+                &p);
             if (!r)
                 return link_error = r.error();
             if (sink_error)
@@ -172,14 +249,15 @@ outcome camera_client::fetch_one(candidate const& c)
             if (stop_.stop_requested())
                 return cancelled();
             std::uint64_t got = 0;
-            auto r =
-                link_.transact(pp::ops::get_partial_object(c.handle, chunk->offset, chunk->length),
-                               [&](ptp::bytes_view b)
-                               {
-                                   got += b.size();
-                                   if (got <= chunk->length)
-                                       deliver(b);
-                               });
+            auto r = link_.transact(
+                pp::ops::get_partial_object(c.handle, chunk->offset, chunk->length),
+                [&](ptp::bytes_view b)
+                {
+                    got += b.size();
+                    if (got <= chunk->length)
+                        deliver(b);
+                },
+                &p);
             if (!r)
                 return link_error = r.error();
             if (sink_error)
@@ -194,24 +272,42 @@ outcome camera_client::fetch_one(candidate const& c)
         return {};
     };
     auto res = out_.fetch(camera_id_, info_, c.ref, read, partial_);
+    object_problem problem{c.ref.folder, c.ref.name, c.handle, "", false};
     if (res.status == fetch_status::failed)
     {
         if (link_error || link_.broken())
         {
             auto ec = link_error ? link_error : std::make_error_code(std::errc::connection_reset);
-            return fail_with(ec, "camera " + info_.name + ": " + describe(ec) + " while fetching " +
-                                     c.ref.name);
+            auto message =
+                "camera " + info_.name + ": " + describe(ec) + " while fetching " + c.ref.name;
+            if (is_timeout(ec) || ec == pp::errc::data_phase_too_long)
+            {
+                // The camera misbehaved with this object (too slow, too long): report it and
+                // book its retry, so a reconnect does not fetch it again at once.
+                problem.reason = describe(ec);
+                problem.timeout = is_timeout(ec);
+                unreadable(std::move(problem));
+            }
+            return fail_with(ec, message);
         }
         if (stop_.stop_requested())
             return fail_with(cancelled(), "stopped");
         ++failed_files_;
         log::warn(log_tag, "camera={} file={}/{} not fetched: {}", info_.identity, c.ref.folder,
                   c.ref.name, res.error);
+        problem.reason = "not fetched: " + res.error;
+        unreadable(std::move(problem));
         return {};
     }
     if (!partial_)
         progress_ += res.bytes;
-    settled_.insert(c.handle);
+    readable(problem);
+    if (!selected_mode_)
+    {
+        settled_.insert(c.handle);
+        memory_.settled.insert(c.ref.folder + "/" + c.ref.name + "\x1f" +
+                               std::to_string(c.ref.size) + "\x1f" + std::to_string(c.ref.mtime));
+    }
     return {};
 }
 

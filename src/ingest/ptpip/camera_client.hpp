@@ -15,6 +15,7 @@
 #include "ingest/ptpip/common.hpp"
 #include "ingest/ptpip/link.hpp"
 #include "ingest/ptpip/ptpip_plan.hpp"
+#include "ingest/ptpip/retry_book.hpp"
 #include "ingest/source.hpp"
 #include "proto/ptp/dataset.hpp"
 
@@ -42,14 +43,26 @@ struct outcome
 
 outcome fail_with(std::error_code ec, std::string message);
 
-/// The user's words for a transport or protocol error.
+/// The user's words for a transport or protocol error (a timeout says so: it is no protocol error).
 std::string describe(std::error_code ec);
+/// The camera did not answer in time, or sent too slowly (min_rate, object deadline).
+bool is_timeout(std::error_code ec);
+
+/// What outlives one connection to a camera: the objects that could not be read (when to try each
+/// again; reported once until read), and the objects settled (fetched or known) in this import,
+/// by natural key, so that a reconnect within the import does not count them again.
+struct camera_memory
+{
+    retry_book retries;
+    std::set<std::string> settled;
+};
 
 class camera_client
 {
   public:
-    camera_client(source_config const& cfg, pp::guid g, object_handler& out, std::stop_token stop)
-        : cfg_(cfg), guid_(g), out_(out), stop_(stop), link_(stop)
+    camera_client(source_config const& cfg, pp::guid g, object_handler& out, camera_memory& memory,
+                  std::stop_token stop)
+        : cfg_(cfg), guid_(g), out_(out), memory_(memory), stop_(stop), link_(stop)
     {
     }
 
@@ -69,6 +82,11 @@ class camera_client
     std::uint64_t progress() const { return progress_; }
     bool was_connected() const { return connected_; }
     int failed_files() const { return failed_files_; }
+    /// Objects reported unreadable on this connection (ObjectInfo, fetch or store failed).
+    int unreadable() const { return unreadable_; }
+    /// Fuji camera-selected transfer (CameraState 1): the camera said goodbye after sending the
+    /// photos its owner picked; the transfer is finished, not failed.
+    bool selected_transfer_finished() const { return selected_done_; }
     std::int64_t camera_id() const { return camera_id_; }
     camera_info const& info() const { return info_; }
 
@@ -82,6 +100,13 @@ class camera_client
     outcome fuji_set_u16(ptp::device_prop p, std::uint16_t v);
     /// scan() of a Fujifilm camera (browse mode): lists by object count, fetches what is new.
     outcome scan_fuji();
+    /// scan() in Fuji camera-selected transfer (CameraState 1): the camera puts the next picked
+    /// photo at handle 1 after each download and closes the connection after the last one.
+    outcome scan_fuji_selected();
+    /// Reports `p` (once until it reads) and books its retry.
+    void unreadable(object_problem p);
+    /// `key` read after all: object_recovered when it had been reported.
+    void readable(object_problem const& p);
     /// GetObjectInfo of `handle`; nullopt + error when the transaction failed.
     result<ptp::object_info> object_info(std::uint32_t handle);
     std::string folder_of(ptp::object_info const& info);
@@ -93,6 +118,7 @@ class camera_client
     source_config const& cfg_;
     pp::guid guid_;
     object_handler& out_;
+    camera_memory& memory_;
     std::stop_token stop_;
     link link_;
     camera_info info_;
@@ -105,6 +131,9 @@ class camera_client
     std::optional<std::uint32_t> fuji_state_; ///< 0xDF00
     std::uint64_t progress_ = 0;
     int failed_files_ = 0;
+    int unreadable_ = 0;
+    bool selected_mode_ = false; ///< Fuji CameraState 1
+    bool selected_done_ = false;
     bool connected_ = false;
     std::optional<std::pair<std::string, std::int64_t>> reuse_;
 };

@@ -30,7 +30,13 @@ struct source_config
     std::chrono::seconds reconnect_min{5};
     std::chrono::seconds reconnect_max{300};
     std::uint32_t chunk = 1u << 20;
-    bool discover = false; ///< SSDP discovery instead of `address` (run only)
+    std::uint64_t min_rate = 16 * 1024;    ///< bytes/s an object transfer must keep
+    std::chrono::seconds rate_window{30};  ///< min_rate is averaged over this
+    std::chrono::seconds object_slack{60}; ///< object deadline: this + size / min_rate
+    bool discover = false;                 ///< SSDP discovery instead of `address` (run only)
+    /// This camera announced itself (SSDP): it must prove to be one (a DeviceInfo that decodes
+    /// and offers GetObjectInfo and GetObject) before anything is fetched.
+    bool discovered = false;
     std::uint16_t ssdp_port = proto::ssdp::multicast_port;
     std::string ssdp_bind = "0.0.0.0";
     std::uint16_t ssdp_ptpip_port = proto::ptpip::default_port;

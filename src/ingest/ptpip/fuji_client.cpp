@@ -110,7 +110,11 @@ outcome camera_client::connect_fuji()
         version = ptp::fuji::decode_u32_value(vdata);
     // Step 7: view all images (may wait for a dialog on the camera).
     {
-        auto op = pp::ops::set_device_prop_value_u16(ptp::device_prop::fuji_client_state, 2);
+        // CameraState 1: the owner picked photos on the camera and chose "send to smartphone";
+        // DF01 = 1 answers that mode, 2 is browse (view all images).
+        selected_mode_ = fuji_state_ && *fuji_state_ == 1;
+        auto op = pp::ops::set_device_prop_value_u16(ptp::device_prop::fuji_client_state,
+                                                     selected_mode_ ? 1 : 2);
         op.timeout = std::chrono::milliseconds(60'000);
         auto r = link_.transact(std::move(op));
         if (!r)
@@ -149,6 +153,8 @@ outcome camera_client::list_fuji(std::vector<candidate>& out)
 
 outcome camera_client::scan_fuji()
 {
+    if (selected_mode_)
+        return scan_fuji_selected();
     std::vector<candidate> fresh;
     // §2.A steps 12-14: real sizes only while 0xD227 is 1; restore it afterwards.
     if (auto o = fuji_set_u16(ptp::device_prop::fuji_enable_correct_file_size, 1); !o.ok())
@@ -163,6 +169,88 @@ outcome camera_client::scan_fuji()
     if (!o.ok())
         return o;
     return fuji_set_u16(ptp::device_prop::fuji_enable_correct_file_size, 0);
+}
+
+// Camera-selected transfer (ptpip-fuji.md §2.A "Receive" variant, fudge fuji_download_classic):
+// GetObjectInfo(1) and download handle 1, again and again; the camera puts the next picked photo at
+// handle 1 after each download and, after the last one, closes the connection (or answers
+// GetObjectInfo(1) with an error: no object). That goodbye ends a finished transfer, not a failure.
+// A photo the ledger already has is still read (to the end, into nothing): the camera moves on only
+// after a download.
+outcome camera_client::scan_fuji_selected()
+{
+    if (auto o = fuji_set_u16(ptp::device_prop::fuji_enable_correct_file_size, 1); !o.ok())
+        return o;
+    int sent = 0;
+    auto finished = [&]
+    {
+        selected_done_ = true;
+        log::info(log_tag, "camera={} camera-selected transfer finished: {} photo(s) sent",
+                  info_.identity, sent);
+        return fail_with(std::make_error_code(std::errc::connection_reset),
+                         "camera " + info_.name + " finished its camera-selected transfer (" +
+                             std::to_string(sent) + " photo(s))");
+    };
+    // Bounded: a camera that keeps sending is served up to its object count (or 100000).
+    std::uint32_t const most = std::max<std::uint32_t>(fuji_count_.value_or(0), 1) + 1;
+    for (std::uint32_t round = 0; round < std::min<std::uint32_t>(most, 100'000); ++round)
+    {
+        if (stop_.stop_requested())
+            return fail_with(cancelled(), "stopped");
+        auto info = object_info(1);
+        if (!info)
+        {
+            auto ec = info.error();
+            if (link_.broken() ? !is_timeout(ec) : ec == std::errc::no_such_file_or_directory)
+                return finished();
+            if (link_.broken())
+                return fail_with(ec, "GetObjectInfo failed: " + describe(ec));
+            unreadable({"", "", 1u, "no readable ObjectInfo: " + ec.message(), false});
+            return fail_with(ec, "camera-selected transfer: the camera's next photo has no "
+                                 "readable ObjectInfo");
+        }
+        candidate c;
+        c.handle = 1;
+        c.format = info->format;
+        c.ref = ref_of(*info, folder_for(info->storage_id, {}));
+        if (!is_downloadable(*info))
+        {
+            unreadable({c.ref.folder, c.ref.name, 1u, "not a downloadable object", false});
+            return fail_with(std::make_error_code(std::errc::invalid_argument),
+                             "camera-selected transfer: the camera offers no downloadable object");
+        }
+        auto const before = failed_files_ + unreadable_;
+        if (out_.already_have(camera_id_, c.ref))
+        {
+            // Read it into nothing so the camera moves on.
+            pace p;
+            p.min_rate = cfg_.min_rate;
+            p.window = cfg_.rate_window;
+            std::uint64_t done = 0;
+            while (auto chunk = next_chunk(done, c.ref.size, cfg_.chunk))
+            {
+                auto r = link_.transact(
+                    pp::ops::get_partial_object(1, chunk->offset, chunk->length), {}, &p);
+                if (!r)
+                    return fail_with(r.error(), "camera " + info_.name + ": " +
+                                                    describe(r.error()) + " while skipping " +
+                                                    c.ref.name);
+                if (!r->ok() || r->data_bytes == 0)
+                    return fail_with(std::make_error_code(std::errc::io_error),
+                                     "camera-selected transfer: the camera did not send " +
+                                         c.ref.name);
+                done += r->data_bytes;
+            }
+        }
+        else if (auto o = fetch_one(c); !o.ok())
+            return o;
+        if (failed_files_ + unreadable_ > before)
+            return fail_with(std::make_error_code(std::errc::io_error),
+                             "camera-selected transfer: " + c.ref.name + " was not stored");
+        ++sent;
+    }
+    return fail_with(std::make_error_code(std::errc::protocol_error),
+                     "camera-selected transfer: the camera sent more photos than it listed");
 }
 
 } // namespace camrelay::ingest::ptpip

@@ -119,13 +119,25 @@ void link::on_io_error(boost::system::error_code bec, bool command)
     failed_ = ec;
 }
 
+void link::keep_event(pp::camera_event ev)
+{
+    if (camera_events_.size() >= max_camera_events)
+    {
+        camera_events_.pop_front();
+        if (dropped_events_++ == 0)
+            log::warn(log_tag, "the camera sends events faster than they are read: dropping the "
+                               "oldest (the next scan still lists every object)");
+    }
+    camera_events_.push_back(std::move(ev));
+}
+
 void link::drain()
 {
     if (session_)
         while (auto ev = session_->next_event())
         {
             if (auto* ce = std::get_if<pp::camera_event>(&*ev))
-                camera_events_.push_back(std::move(*ce));
+                keep_event(std::move(*ce));
             else if (auto* sf = std::get_if<pp::session_failed>(&*ev))
             {
                 if (!failed_)
@@ -142,7 +154,7 @@ void link::drain()
         while (auto ev = channel_->next_event())
         {
             if (auto* ce = std::get_if<pp::camera_event>(&*ev))
-                camera_events_.push_back(std::move(*ce));
+                keep_event(std::move(*ce));
             else if (auto* sf = std::get_if<pp::session_failed>(&*ev))
             {
                 if (!failed_)
@@ -261,10 +273,35 @@ std::error_code link::open_events(ptpip::endpoint const& ep, std::uint32_t conne
     return {};
 }
 
-result<pp::transaction_done> link::transact(pp::operation op, data_fn const& on_data)
+std::error_code pace::check(clock::time_point now)
+{
+    if (now >= deadline)
+        return make_error_code(pp::errc::timeout);
+    if (min_rate == 0)
+        return {};
+    if (window_start == clock::time_point{})
+    {
+        window_start = now;
+        window_bytes = 0;
+        return {};
+    }
+    auto elapsed = now - window_start;
+    if (elapsed < window)
+        return {};
+    auto secs = std::chrono::duration<double>(elapsed).count();
+    if (static_cast<double>(window_bytes) < static_cast<double>(min_rate) * secs)
+        return make_error_code(pp::errc::too_slow);
+    window_start = now;
+    window_bytes = 0;
+    return {};
+}
+
+result<pp::transaction_done> link::transact(pp::operation op, data_fn const& on_data, pace* p)
 {
     if (failed_)
         return error_result<pp::transaction_done>(failed_);
+    auto const limit = clock::now() + dataset_deadline +
+                       std::chrono::milliseconds(op.timeout.value_or(std::chrono::milliseconds(0)));
     auto tid = session_->begin(std::move(op));
     if (!tid)
         return error_result<pp::transaction_done>(tid.error());
@@ -276,6 +313,8 @@ result<pp::transaction_done> link::transact(pp::operation op, data_fn const& on_
             cmd_events_.pop_front();
             if (auto* d = std::get_if<pp::data_received>(&ev))
             {
+                if (p)
+                    p->window_bytes += d->bytes.size();
                 if (d->tid == *tid && on_data)
                     on_data(d->bytes);
             }
@@ -287,6 +326,17 @@ result<pp::transaction_done> link::transact(pp::operation op, data_fn const& on_
         }
         if (auto ec = step(clock::now() + 1s))
             return error_result<pp::transaction_done>(ec);
+        auto now = clock::now();
+        std::error_code late =
+            p ? p->check(now)
+              : (now >= limit ? make_error_code(pp::errc::timeout) : std::error_code{});
+        if (late)
+        {
+            log::debug(log_tag, "dropping the connection: {}", late.message());
+            failed_ = late;
+            shutdown();
+            return error_result<pp::transaction_done>(late);
+        }
     }
 }
 

@@ -29,6 +29,21 @@ namespace pp = proto::ptpip;
 namespace ptp = proto::ptp;
 using pp::clock;
 
+/// The pace an object's transfer must keep (hostile or broken cameras that trickle): at least
+/// `min_rate` bytes/s averaged over each `window`, and done by `deadline`. Shared by the
+/// transactions of one object (its GetPartialObject pieces).
+struct pace
+{
+    clock::time_point deadline = clock::time_point::max();
+    std::uint64_t min_rate = 0; ///< bytes per second; 0: no rate check
+    clock::duration window{std::chrono::seconds(30)};
+    clock::time_point window_start{};
+    std::uint64_t window_bytes = 0;
+
+    /// errc::timeout past the deadline, errc::too_slow when a whole window moved too little.
+    std::error_code check(clock::time_point now);
+};
+
 /// Sockets + io_context for one camera connection (command, and for standard PTP/IP the event
 /// connection). Feeds the sans-I/O machines; no protocol decisions.
 class link
@@ -52,8 +67,14 @@ class link
     bool reached() const { return reached_; }
 
     using data_fn = std::function<void(ptp::bytes_view)>;
-    /// Runs one operation; data-in chunks go to `on_data` as they arrive.
-    result<pp::transaction_done> transact(pp::operation op, data_fn const& on_data = {});
+    /// Runs one operation; data-in chunks go to `on_data` as they arrive. With `p`, the transfer
+    /// keeps that pace; without, the whole transaction must end within dataset_deadline (plus the
+    /// operation's own timeout). Breaking either drops the connection (the error is a timeout).
+    result<pp::transaction_done> transact(pp::operation op, data_fn const& on_data = {},
+                                          pace* p = nullptr);
+    static constexpr clock::duration dataset_deadline = std::chrono::seconds(120);
+    /// At most this many camera events are kept waiting; older ones are dropped (counted).
+    static constexpr std::size_t max_camera_events = 4096;
     /// Lets time pass (answering probes, collecting events) until `d` has passed or, with
     /// `until_event`, a camera event arrived. Errors: the connection broke, stop requested.
     std::error_code wait(clock::duration d, bool until_event);
@@ -77,6 +98,7 @@ class link
     std::error_code step(clock::time_point until);
     template <class Machine> void pump(boost::asio::ip::tcp::socket& s, io_state& st, Machine& m);
     void drain();
+    void keep_event(pp::camera_event ev);
     void on_io_error(boost::system::error_code bec, bool command);
     void shutdown();
 
@@ -96,6 +118,7 @@ class link
     bool closed_ = false;
     bool reached_ = false;
     std::error_code failed_;
+    std::uint64_t dropped_events_ = 0;
 };
 
 } // namespace camrelay::ingest::ptpip

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace camrelay::ingest
@@ -65,6 +66,12 @@ constexpr config::option_spec ptpip_options[] = {
     {"chunk_size", config::option_type::integer, false, "1048576",
      "Bytes per GetPartialObject request (a download moves in pieces of this size and can resume "
      "after a dropped connection)."},
+    {"min_rate", config::option_type::integer, false, "16384",
+     "Bytes per second a download must keep, averaged over rate_window; a camera sending less "
+     "is dropped (a timeout) and the file tried again later. Each file also has a deadline of "
+     "60 s + size / min_rate."},
+    {"rate_window", config::option_type::integer, false, "30",
+     "Seconds over which min_rate is averaged."},
     {"discover", config::option_type::boolean, false, "false",
      "Without an address: listen for cameras announcing themselves by SSDP (Sony \"Send to "
      "Computer\", Canon EOS) and pull from each one that says ssdp:alive (camrelay run only)."},
@@ -99,6 +106,12 @@ constexpr config::option_spec fuji_options[] = {
      "Longest wait between reconnect attempts (the wait doubles up to this)."},
     {"chunk_size", config::option_type::integer, false, "1048576",
      "Bytes per GetPartialObject request (Fuji apps use 1 MiB)."},
+    {"min_rate", config::option_type::integer, false, "16384",
+     "Bytes per second a download must keep, averaged over rate_window; a camera sending less "
+     "is dropped (a timeout) and the file tried again later. Each file also has a deadline of "
+     "60 s + size / min_rate."},
+    {"rate_window", config::option_type::integer, false, "30",
+     "Seconds over which min_rate is averaged."},
 };
 
 // --------------------------------------------------------------------------------- the source
@@ -115,7 +128,7 @@ class ptpip_source final : public source
     /// One visit of the camera at cfg.ep: connect, scan, serve until the connection ends or stop;
     /// reports connected / lost / refused. True when the camera was connected.
     bool visit(source_config const& cfg, pp::guid const& g, std::stop_token const& stop,
-               std::string& last_problem);
+               std::string& last_problem, ptpip::camera_memory& memory);
     /// The GUID; on failure reports it (once per distinct problem) and gives nullopt.
     std::optional<pp::guid> guid(std::string& last_problem);
     /// `discover = true` without address: SSDP listener, one thread per announced camera.
@@ -151,11 +164,14 @@ failure ptpip_source::import_once(std::stop_token stop)
     // A dropped connection in the middle of the import is not the end: reconnect and resume the
     // broken download, as long as each connection moves bytes.
     int failed_files = 0;
+    int unreadable = 0;
     int stalls = 0; // connections in a row that moved nothing
     std::optional<std::pair<std::string, std::int64_t>> known_camera;
+    // One memory for the whole import: each file counts once across reconnects.
+    ptpip::camera_memory memory;
     for (int attempt = 0;; ++attempt)
     {
-        camera_client c(cfg_, *g, out_, stop);
+        camera_client c(cfg_, *g, out_, memory, stop);
         if (known_camera)
             c.reuse_camera(known_camera->first, known_camera->second);
         auto o = c.connect();
@@ -164,13 +180,16 @@ failure ptpip_source::import_once(std::stop_token stop)
         if (o.ok())
             o = c.scan();
         failed_files += c.failed_files();
+        unreadable += c.unreadable();
         c.close();
+        if (!o.ok() && c.selected_transfer_finished())
+            o = {};
         if (o.ok())
         {
-            if (failed_files > 0)
+            if (failed_files > 0 || unreadable > 0)
                 return {std::make_error_code(std::errc::io_error),
-                        std::to_string(failed_files) +
-                            " file(s) could not be fetched; they will be tried again next time"};
+                        std::to_string(std::max(failed_files, unreadable)) +
+                            " file(s) could not be read; they will be tried again next time"};
             return {};
         }
         if (o.refused)
@@ -197,9 +216,10 @@ failure ptpip_source::import_once(std::stop_token stop)
 }
 
 bool ptpip_source::visit(source_config const& cfg, pp::guid const& g, std::stop_token const& stop,
-                         std::string& last_problem)
+                         std::string& last_problem, ptpip::camera_memory& memory)
 {
-    camera_client c(cfg, g, out_, stop);
+    memory.settled.clear(); // already_have answers across visits; the retry book stays
+    camera_client c(cfg, g, out_, memory, stop);
     auto o = c.connect();
     bool const connected = o.ok();
     if (connected)
@@ -214,6 +234,12 @@ bool ptpip_source::visit(source_config const& cfg, pp::guid const& g, std::stop_
     c.close();
     if (stop.stop_requested())
         return connected;
+    if (c.selected_transfer_finished())
+    {
+        out_.camera_event(c.camera_id(), "camera-lost", o.message);
+        last_problem.clear();
+        return connected;
+    }
     if (o.refused)
     {
         if (o.message != last_problem)
@@ -246,10 +272,11 @@ void ptpip_source::run(std::stop_token stop)
         return discover(stop);
     auto backoff = cfg_.reconnect_min;
     std::string last_problem;
+    ptpip::camera_memory memory;
     while (!stop.stop_requested())
     {
         if (auto g = guid(last_problem))
-            if (visit(cfg_, *g, stop, last_problem))
+            if (visit(cfg_, *g, stop, last_problem, memory))
                 backoff = cfg_.reconnect_min;
         if (!sleep_for(stop, backoff))
             break;
@@ -270,10 +297,21 @@ void ptpip_source::discover(std::stop_token stop)
     {
         std::unique_ptr<source_config> cfg;
         std::shared_ptr<std::atomic<bool>> done;
+        std::shared_ptr<std::atomic<bool>> connected;
         std::thread thread;
     };
-    std::map<std::string, worker> active;           // by host
-    std::map<std::string, clock::time_point> ended; // host: when its last visit ended
+    // Hosts whose visit ended: not tried again before not_before. A host that announced itself
+    // but did not turn out to be a camera (no PTP/IP init, no sane DeviceInfo) waits longer each
+    // time (reconnect_min doubling up to an hour).
+    struct history
+    {
+        clock::time_point not_before;
+        int failures = 0;
+    };
+    std::map<std::string, worker> active; // by host
+    std::map<std::string, history> ended; // by host (at most 1024 kept)
+    std::set<std::string> mismatched;     // senders warned about (bounded)
+    auto last_start = clock::time_point{};
     auto reap = [&](bool all)
     {
         for (auto it = active.begin(); it != active.end();)
@@ -281,7 +319,14 @@ void ptpip_source::discover(std::stop_token stop)
             if (all || it->second.done->load())
             {
                 it->second.thread.join();
-                ended[it->first] = clock::now();
+                if (ended.size() >= 1024 && !ended.count(it->first))
+                    ended.erase(ended.begin());
+                auto& h = ended[it->first];
+                h.failures = it->second.connected->load() ? 0 : h.failures + 1;
+                auto wait = std::chrono::duration_cast<clock::duration>(cfg_.reconnect_min);
+                for (int i = 0; i < h.failures && wait < 1h; ++i)
+                    wait *= 2;
+                h.not_before = clock::now() + std::min<clock::duration>(wait, 1h);
                 it = active.erase(it);
             }
             else
@@ -328,6 +373,16 @@ void ptpip_source::discover(std::stop_token stop)
                 log::debug(log_tag, "ignored SSDP from {}: {}", d->sender, m->target);
                 continue;
             }
+            // A camera announces itself: its LOCATION names the sender. An announcement that
+            // points elsewhere would make us pull from a host that never spoke: ignored.
+            if (!a->host.empty() && !d->sender.empty() && a->host != d->sender)
+            {
+                if (mismatched.insert(d->sender).second && mismatched.size() < 256)
+                    log::warn(log_tag,
+                              "ignored an SSDP announcement from {} that names another host ({})",
+                              d->sender, a->host);
+                continue;
+            }
             auto host = a->host.empty() ? d->sender : a->host;
             if (!a->alive)
             {
@@ -339,8 +394,10 @@ void ptpip_source::discover(std::stop_token stop)
             }
             if (host.empty() || active.count(host))
                 continue;
-            if (auto e = ended.find(host);
-                e != ended.end() && clock::now() - e->second < cfg_.reconnect_min)
+            if (auto e = ended.find(host); e != ended.end() && clock::now() < e->second.not_before)
+                continue;
+            // Rate limit: at most one new camera connection a second, whoever announces.
+            if (clock::now() - last_start < 1s)
                 continue;
             if (active.size() >= max_cameras)
             {
@@ -350,9 +407,7 @@ void ptpip_source::discover(std::stop_token stop)
                           host, active.size());
                 continue;
             }
-            if (!d->sender.empty() && d->sender != host)
-                log::warn(log_tag, "SSDP announcement from {} names another host ({})", d->sender,
-                          host);
+
             log::info(log_tag,
                       "camera kind={} host={} usn={} announced itself: pulling over "
                       "PTP/IP port {}",
@@ -361,18 +416,25 @@ void ptpip_source::discover(std::stop_token stop)
             w.cfg = std::make_unique<source_config>(cfg_);
             w.cfg->address = host;
             w.cfg->ep = ptpip::endpoint{host, a->ptpip_port};
+            w.cfg->discovered = true;
             w.done = std::make_shared<std::atomic<bool>>(false);
+            w.connected = std::make_shared<std::atomic<bool>>(false);
+            last_start = clock::now();
             w.thread = std::thread(
-                [this, cfg = w.cfg.get(), done = w.done, stop]
+                [this, cfg = w.cfg.get(), done = w.done, connected = w.connected, stop]
                 {
                     // The camera asked to be pulled from: a few tries in case its PTP/IP port
                     // opens a moment after the announcement; after that, its next alive.
                     std::string problem;
+                    ptpip::camera_memory memory;
                     auto wait = cfg->reconnect_min;
                     for (int attempt = 0; attempt < 3 && !stop.stop_requested(); ++attempt)
                     {
-                        if (auto g = guid(problem); g && visit(*cfg, *g, stop, problem))
+                        if (auto g = guid(problem); g && visit(*cfg, *g, stop, problem, memory))
+                        {
+                            connected->store(true);
                             break;
+                        }
                         if (!sleep_for(stop, wait))
                             break;
                         wait = std::min(wait * 2, cfg->reconnect_max);
@@ -453,6 +515,18 @@ std::unique_ptr<source> make_source(bool fuji, config::source_settings const& s,
         problem("chunk_size", "chunk_size must be between 4096 and 16777216 bytes");
         ok = false;
     }
+    auto min_rate = s.options.integer_or("min_rate", 16 * 1024);
+    if (min_rate < 1 || min_rate > (1LL << 30))
+    {
+        problem("min_rate", "min_rate must be between 1 and 1073741824 bytes per second");
+        ok = false;
+    }
+    auto rate_window = s.options.integer_or("rate_window", 30);
+    if (rate_window < 1 || rate_window > 3600)
+    {
+        problem("rate_window", "rate_window must be between 1 and 3600 seconds");
+        ok = false;
+    }
     if (!fuji)
     {
         if (cfg.discover && !cfg.address.empty())
@@ -487,6 +561,8 @@ std::unique_ptr<source> make_source(bool fuji, config::source_settings const& s,
     cfg.reconnect_min = std::chrono::seconds(rmin);
     cfg.reconnect_max = std::chrono::seconds(rmax);
     cfg.chunk = static_cast<std::uint32_t>(chunk);
+    cfg.min_rate = static_cast<std::uint64_t>(min_rate);
+    cfg.rate_window = std::chrono::seconds(rate_window);
     return std::make_unique<ptpip_source>(std::move(cfg), out);
 }
 
