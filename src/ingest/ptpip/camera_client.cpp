@@ -186,6 +186,11 @@ outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& ou
         settled_.insert(handle);
         return {};
     }
+    if (!selected_mode_ && memory_.asked_new.count(natural))
+    {
+        out.push_back(std::move(c));
+        return {};
+    }
     if (out_.already_have(camera_id_, c.ref))
     {
         if (!selected_mode_)
@@ -195,6 +200,8 @@ outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& ou
         }
         return {};
     }
+    if (!selected_mode_ && memory_.asked_new.size() < 1'000'000)
+        memory_.asked_new.insert(natural);
     out.push_back(std::move(c));
     return {};
 }

@@ -55,6 +55,7 @@ struct camera_memory
 {
     retry_book retries;
     std::set<std::string> settled;
+    std::set<std::string> asked_new; ///< already_have said no this import (not asked again)
 };
 
 class camera_client

@@ -218,7 +218,9 @@ failure ptpip_source::import_once(std::stop_token stop)
 bool ptpip_source::visit(source_config const& cfg, pp::guid const& g, std::stop_token const& stop,
                          std::string& last_problem, ptpip::camera_memory& memory)
 {
-    memory.settled.clear(); // already_have answers across visits; the retry book stays
+    // already_have answers across visits; the retry book stays.
+    memory.settled.clear();
+    memory.asked_new.clear();
     camera_client c(cfg, g, out_, memory, stop);
     auto o = c.connect();
     bool const connected = o.ok();
