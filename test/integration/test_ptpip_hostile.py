@@ -1,0 +1,305 @@
+"""Hostile PTP/IP peers against `camrelay import` (issue 16, item 8): a small Python camera on
+127.0.0.1 that answers the PTP/IP init and then attacks.
+
+* flood: GetObjectHandles answers with a data phase of unknown length and offers 1 GiB; camrelay
+  must cut it at its bound (16 MiB), keep its peak RSS (VmHWM) under 100 MiB, and fail (exit 1)
+  with a clear message;
+* oversize: an object declared as 5000 bytes whose GetObject sends 200 MiB: never more than the
+  declared size reaches the spool or the destination; the import fails;
+* trickle: GetPartialObject sends one byte a second: with min_rate / rate_window the import ends,
+  failed, as a timeout (not a "protocol error"), in bounded time;
+* liar: GetObjectInfo of one listed handle fails: the import stores the rest, says the object is
+  unreadable, exits non-zero.
+Every peer stops on its own; each case is bounded in time."""
+
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+import unittest
+
+import camrelay_testlib as t
+
+
+def ptp_string(s):
+    if not s:
+        return b"\x00"
+    u = (s + "\x00").encode("utf-16-le")
+    return bytes([len(s) + 1]) + u
+
+
+def u16_array(values):
+    return struct.pack("<I", len(values)) + b"".join(struct.pack("<H", v) for v in values)
+
+
+def device_info(ops):
+    return (struct.pack("<HIH", 100, 0, 0) + ptp_string("") + struct.pack("<H", 0) +
+            u16_array(ops) + u16_array([]) + u16_array([]) + u16_array([]) + u16_array([0x3801]) +
+            ptp_string("Hostile Corp") + ptp_string("HC-1") + ptp_string("1.0") +
+            ptp_string("SN666"))
+
+
+def object_info(name, size):
+    return (struct.pack("<IHHIHIIIIIIIHII", 0x00010001, 0x3801, 0, size, 0, 0, 0, 0, 0, 0, 0, 0,
+                        0, 0, 0) + ptp_string(name) + ptp_string("20240101T100000") +
+            ptp_string("20240101T100000") + ptp_string(""))
+
+
+def packet(kind, body):
+    return struct.pack("<II", 8 + len(body), kind) + body
+
+
+def recv_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("closed")
+        buf += chunk
+    return buf
+
+
+def recv_packet(sock):
+    length, kind = struct.unpack("<II", recv_exact(sock, 8))
+    if length < 8 or length > (1 << 20):
+        raise ConnectionError("bad length")
+    return kind, recv_exact(sock, length - 8)
+
+
+class HostileCamera:
+    """A PTP/IP camera with objects 1..N; `mode` picks the attack."""
+
+    def __init__(self, mode, objects=3, content_size=20000):
+        self.mode = mode
+        self.objects = objects
+        self.content = bytes((i * 31) % 251 for i in range(content_size))
+        self.sent = 0
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.lsock.settimeout(0.5)
+        self.port = self.lsock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(10)
+        self.lsock.close()
+
+    def accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.lsock.accept()
+                c.settimeout(30)
+                return c
+            except socket.timeout:
+                continue
+        return None
+
+    def serve(self):
+        while not self.stopping:
+            cmd = self.accept()
+            if cmd is None:
+                return
+            evt = None
+            try:
+                recv_packet(cmd)  # Init Command Request
+                name = ("Hostile" + "\x00").encode("utf-16-le")
+                cmd.sendall(packet(2, struct.pack("<I", 1) + b"\x42" * 16 + name +
+                                   struct.pack("<I", 0x00010000)))
+                evt = self.accept()
+                if evt is None:
+                    return
+                recv_packet(evt)
+                evt.sendall(packet(4, b""))
+                while not self.stopping:
+                    kind, body = recv_packet(cmd)
+                    if kind != 6:
+                        continue
+                    _phase, code, tid = struct.unpack_from("<IHI", body)
+                    params = [struct.unpack_from("<I", body, 10 + 4 * i)[0]
+                              for i in range((len(body) - 10) // 4)]
+                    self.answer(cmd, code, tid, params)
+            except (OSError, ConnectionError, struct.error):
+                pass
+            finally:
+                cmd.close()
+                if evt:
+                    evt.close()
+
+    def ok(self, sock, tid, params=()):
+        sock.sendall(packet(7, struct.pack("<HI", 0x2001, tid) +
+                            b"".join(struct.pack("<I", p) for p in params)))
+
+    def data(self, sock, tid, payload):
+        sock.sendall(packet(9, struct.pack("<IQ", tid, len(payload))) +
+                     packet(12, struct.pack("<I", tid) + payload))
+        self.ok(sock, tid)
+
+    def answer(self, sock, code, tid, params):
+        if code in (0x1002, 0x1003):
+            return self.ok(sock, tid)
+        if code == 0x1001:
+            ops = [0x1001, 0x1002, 0x1003, 0x1004, 0x1007, 0x1008, 0x1009]
+            if self.mode != "oversize":
+                ops.append(0x101B)
+            return self.data(sock, tid, device_info(ops))
+        if code == 0x1004:
+            return self.data(sock, tid, struct.pack("<II", 1, 0x00010001))
+        if code == 0x1007:
+            if self.mode == "flood":
+                sock.sendall(packet(9, struct.pack("<IQ", tid, 0xFFFFFFFFFFFFFFFF)))
+                junk = packet(10, struct.pack("<I", tid) + b"\x11" * (1 << 20))
+                for _ in range(1024):  # 1 GiB offered
+                    sock.sendall(junk)
+                    self.sent += 1 << 20
+                return None
+            handles = list(range(1, self.objects + 1))
+            return self.data(sock, tid, struct.pack("<I", len(handles)) +
+                             b"".join(struct.pack("<I", h) for h in handles))
+        if code == 0x1008:
+            handle = params[0] if params else 0
+            if self.mode == "liar" and handle == 2:
+                return sock.sendall(packet(7, struct.pack("<HI", 0x2002, tid)))
+            size = 5000 if self.mode == "oversize" else len(self.content)
+            return self.data(sock, tid, object_info("IMG_%04d.JPG" % handle, size))
+        if code == 0x1009:  # GetObject
+            if self.mode == "oversize":
+                sock.sendall(packet(9, struct.pack("<IQ", tid, 0xFFFFFFFFFFFFFFFF)))
+                junk = packet(10, struct.pack("<I", tid) + b"\x22" * (1 << 20))
+                for _ in range(200):
+                    sock.sendall(junk)
+                    self.sent += 1 << 20
+                return None
+            return self.data(sock, tid, self.content)
+        if code == 0x101B:
+            _h, offset, length = params[:3]
+            chunk = self.content[offset:offset + length]
+            if self.mode == "trickle":
+                sock.sendall(packet(9, struct.pack("<IQ", tid, len(chunk))))
+                for b in chunk:
+                    if self.stopping:
+                        return None
+                    sock.sendall(packet(10, struct.pack("<I", tid) + bytes([b])))
+                    time.sleep(1)
+                return None
+            sock.sendall(packet(9, struct.pack("<IQ", tid, len(chunk))) +
+                         packet(12, struct.pack("<I", tid) + chunk))
+            return self.ok(sock, tid, [len(chunk)])
+        return sock.sendall(packet(7, struct.pack("<HI", 0x2005, tid)))
+
+
+def peak_rss_kib(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def tree_bytes(root):
+    total = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+class PtpipHostile(t.CamrelayTestCase):
+
+    def config(self, port, extra=""):
+        path = os.path.join(self.tmp, "camrelay.toml")
+        with open(path, "w") as f:
+            f.write(f"""\
+[camrelay]
+data_dir = "{self.data}"
+
+[[source]]
+type = "ptpip"
+address = "127.0.0.1:{port}"
+chunk_size = 16384
+{extra}
+[sink.archive]
+type = "folder"
+path = "{self.dest}/{{name}}"
+
+[[route]]
+to = ["archive"]
+""")
+        return path
+
+    def run_import(self, cam, extra="", limit=120):
+        """Runs the import, sampling the peak RSS; returns (returncode, stdout, stderr, kib)."""
+        self.addCleanup(cam.stop)
+        cfg = self.config(cam.port, extra)
+        out = open(os.path.join(self.tmp, "out.txt"), "w+")
+        err = open(os.path.join(self.tmp, "err.txt"), "w+")
+        p = subprocess.Popen([t.BIN, "import", "-q", "-c", cfg], stdout=out, stderr=err,
+                             env=t.env_for())
+        peak = 0
+        started = time.time()
+        while p.poll() is None:
+            kib = peak_rss_kib(p.pid)
+            if kib:
+                peak = max(peak, kib)
+            if time.time() - started > limit:
+                p.kill()
+                p.wait()
+                self.fail("the import did not end within %d s" % limit)
+            time.sleep(0.05)
+        out.seek(0)
+        err.seek(0)
+        result = (p.returncode, out.read(), err.read(), peak)
+        out.close()
+        err.close()
+        return result
+
+    def test_endless_handle_list_keeps_memory_bounded(self):
+        cam = HostileCamera("flood")
+        rc, _out, err, peak = self.run_import(cam)
+        self.assertEqual(rc, 1, err)
+        self.assertIn("more data than this operation allows", err)
+        self.assertGreater(peak, 0)
+        self.assertLess(peak, 100 * 1024, "peak RSS %d KiB" % peak)
+        # Cut early: far less than the 1 GiB offered per connection.
+        self.assertLess(cam.sent, 512 << 20)
+
+    def test_object_data_past_the_declared_size_never_reaches_the_spool(self):
+        cam = HostileCamera("oversize", objects=1)
+        rc, _out, err, peak = self.run_import(cam)
+        self.assertNotEqual(rc, 0, err)
+        self.assertLess(tree_bytes(self.data) + tree_bytes(self.dest) if os.path.isdir(self.dest)
+                        else tree_bytes(self.data), 2 << 20)
+        self.assertLess(peak, 100 * 1024, "peak RSS %d KiB" % peak)
+
+    def test_trickling_camera_is_a_timeout_in_bounded_time(self):
+        cam = HostileCamera("trickle", objects=1)
+        started = time.time()
+        rc, _out, err, _peak = self.run_import(cam, "min_rate = 100000\nrate_window = 2\n",
+                                               limit=90)
+        self.assertNotEqual(rc, 0, err)
+        self.assertLess(time.time() - started, 60)
+        self.assertIn("timeout", err)
+        self.assertNotIn("protocol error", err)
+
+    def test_lying_objectinfo_is_unreadable_not_silent(self):
+        cam = HostileCamera("liar", objects=3)
+        rc, out, err, _peak = self.run_import(cam)
+        self.assertNotEqual(rc, 0, out + err)
+        self.assertEqual(sorted(os.listdir(self.dest)), ["IMG_0001.JPG", "IMG_0003.JPG"])
+        self.assertIn("handle=2", out + err)
+
+
+if __name__ == "__main__":
+    unittest.main()
