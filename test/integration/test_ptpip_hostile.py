@@ -76,6 +76,7 @@ class HostileCamera:
         self.objects = objects
         self.content = bytes((i * 31) % 251 for i in range(content_size))
         self.sent = 0
+        self.object_requests = 0  # GetObjectHandles/GetObjectInfo/GetObject/GetPartialObject
         self.lsock = socket.socket()
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind(("127.0.0.1", 0))
@@ -144,7 +145,11 @@ class HostileCamera:
     def answer(self, sock, code, tid, params):
         if code in (0x1002, 0x1003):
             return self.ok(sock, tid)
+        if code in (0x1007, 0x1008, 0x1009, 0x101B):
+            self.object_requests += 1
         if code == 0x1001:
+            if self.mode == "notacamera":  # a DeviceInfo that offers no object access
+                return self.data(sock, tid, device_info([0x1001, 0x1002]))
             ops = [0x1001, 0x1002, 0x1003, 0x1004, 0x1007, 0x1008, 0x1009]
             if self.mode != "oversize":
                 ops.append(0x101B)
