@@ -9,7 +9,9 @@
 * trickle: GetPartialObject sends one byte a second: with min_rate / rate_window the import ends,
   failed, as a timeout (not a "protocol error"), in bounded time;
 * liar: GetObjectInfo of one listed handle fails: the import stores the rest, says the object is
-  unreadable, exits non-zero.
+  unreadable, exits non-zero (standard PTP/IP and Fuji);
+* Fuji camera-selected transfer (CameraState 1): the camera offers its picked photos one by one at
+  handle 1 and closes the connection after the last: a finished transfer, exit 0.
 Every peer stops on its own; each case is bounded in time."""
 
 import os
@@ -199,6 +201,114 @@ class HostileCamera:
         return sock.sendall(packet(7, struct.pack("<HI", 0x2005, tid)))
 
 
+class FujiCamera:
+    """A Fujifilm X body on Wi-Fi (shared/protocols/ptpip-fuji.md §2.A): 68-byte init ack, then USB
+    containers. mode "liar": GetObjectInfo(2) fails; mode "selected": CameraState 1, the photos
+    come one after the other at handle 1 and the camera closes after the last."""
+
+    def __init__(self, mode, objects=3, content_size=30000):
+        self.mode = mode
+        self.photos = [bytes(((i * 7) + n) % 251 for i in range(content_size))
+                       for n in range(objects)]
+        self.current = 0  # camera-selected: the photo now at handle 1
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(4)
+        self.lsock.settimeout(0.5)
+        self.port = self.lsock.getsockname()[1]
+        self.stopping = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join(10)
+        self.lsock.close()
+
+    def serve(self):
+        while not self.stopping:
+            try:
+                c, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            c.settimeout(30)
+            try:
+                self.session(c)
+            except (OSError, ConnectionError, struct.error):
+                pass
+            finally:
+                c.close()
+
+    @staticmethod
+    def container(kind, code, tid, body=b""):
+        return struct.pack("<IHHI", 12 + len(body), kind, code, tid) + body
+
+    def reply(self, sock, code, tid, payload=None, response=0x2001, params=()):
+        out = b""
+        if payload is not None:
+            out += self.container(2, code, tid, payload)
+        out += self.container(3, response, tid, b"".join(struct.pack("<I", p) for p in params))
+        sock.sendall(out)
+
+    def session(self, sock):
+        length = struct.unpack("<I", recv_exact(sock, 4))[0]
+        recv_exact(sock, length - 4)  # the 82-byte init request
+        name = "X-T5".encode("utf-16-le").ljust(40, b"\x00")
+        sock.sendall(struct.pack("<III", 68, 2, 0) + b"\x08" * 16 + name)
+        state = 1 if self.mode == "selected" else 2
+        while not self.stopping:
+            length, kind, code, tid = struct.unpack("<IHHI", recv_exact(sock, 12))
+            body = recv_exact(sock, length - 12)
+            params = [struct.unpack_from("<I", body, 4 * i)[0] for i in range(len(body) // 4)]
+            if kind != 1:
+                continue
+            if code == 0x1016:  # SetDevicePropValue: its data container follows
+                dl, _k, _c, _t = struct.unpack("<IHHI", recv_exact(sock, 12))
+                recv_exact(sock, dl - 12)
+                self.reply(sock, code, tid)
+            elif code == 0x1015:  # GetDevicePropValue
+                prop = params[0]
+                if prop == 0xD212:
+                    count = len(self.photos) if self.mode != "selected" else 1
+                    items = [(0xDF00, state), (0xD222, count)]
+                    payload = struct.pack("<H", len(items)) + b"".join(
+                        struct.pack("<HI", p, v) for p, v in items)
+                    self.reply(sock, code, tid, payload)
+                elif prop == 0xDF22:
+                    self.reply(sock, code, tid, struct.pack("<I", 4))
+                else:
+                    self.reply(sock, code, tid, response=0x2005)
+            elif code == 0x1001:
+                ops = [0x1001, 0x1002, 0x1003, 0x1008, 0x1009, 0x101B, 0x1015, 0x1016]
+                self.reply(sock, code, tid, device_info(ops))
+            elif code == 0x1008:
+                handle = params[0]
+                if self.mode == "selected":
+                    if handle != 1 or self.current >= len(self.photos):
+                        return  # goodbye: the camera closes
+                    index = self.current
+                else:
+                    index = handle - 1
+                    if self.mode == "liar" and handle == 2 or not 0 <= index < len(self.photos):
+                        self.reply(sock, code, tid, response=0x2002)
+                        continue
+                self.reply(sock, code, tid,
+                           object_info("DSCF%04d.JPG" % (index + 1), len(self.photos[index])))
+            elif code == 0x101B:
+                handle, offset, want = params[:3]
+                index = self.current if self.mode == "selected" else handle - 1
+                photo = self.photos[index]
+                chunk = photo[offset:offset + want]
+                self.reply(sock, code, tid, chunk, params=[len(chunk)])
+                if self.mode == "selected" and offset + len(chunk) >= len(photo):
+                    self.current += 1
+                    if self.current >= len(self.photos):
+                        return  # the last one sent: the camera closes the connection
+            else:  # OpenSession, CloseSession, anything else
+                self.reply(sock, code, tid)
+
+
 def peak_rss_kib(pid):
     try:
         with open("/proc/%d/status" % pid) as f:
@@ -223,7 +333,7 @@ def tree_bytes(root):
 
 class PtpipHostile(t.CamrelayTestCase):
 
-    def config(self, port, extra=""):
+    def config(self, port, extra="", kind="ptpip"):
         path = os.path.join(self.tmp, "camrelay.toml")
         with open(path, "w") as f:
             f.write(f"""\
@@ -231,7 +341,7 @@ class PtpipHostile(t.CamrelayTestCase):
 data_dir = "{self.data}"
 
 [[source]]
-type = "ptpip"
+type = "{kind}"
 address = "127.0.0.1:{port}"
 chunk_size = 16384
 {extra}
@@ -244,10 +354,10 @@ to = ["archive"]
 """)
         return path
 
-    def run_import(self, cam, extra="", limit=120):
+    def run_import(self, cam, extra="", limit=120, kind="ptpip"):
         """Runs the import, sampling the peak RSS; returns (returncode, stdout, stderr, kib)."""
         self.addCleanup(cam.stop)
-        cfg = self.config(cam.port, extra)
+        cfg = self.config(cam.port, extra, kind)
         out = open(os.path.join(self.tmp, "out.txt"), "w+")
         err = open(os.path.join(self.tmp, "err.txt"), "w+")
         p = subprocess.Popen([t.BIN, "import", "-q", "-c", cfg], stdout=out, stderr=err,
@@ -304,6 +414,24 @@ to = ["archive"]
         self.assertNotEqual(rc, 0, out + err)
         self.assertEqual(sorted(os.listdir(self.dest)), ["IMG_0001.JPG", "IMG_0003.JPG"])
         self.assertIn("handle=2", out + err)
+
+    def test_fuji_lying_objectinfo_is_unreadable_not_silent(self):
+        cam = FujiCamera("liar", objects=3)
+        rc, out, err, _peak = self.run_import(cam, kind="fuji")
+        self.assertNotEqual(rc, 0, out + err)
+        self.assertEqual(sorted(os.listdir(self.dest)), ["DSCF0001.JPG", "DSCF0003.JPG"])
+        self.assertIn("handle=2", out + err)
+
+    def test_fuji_camera_selected_transfer_is_finished_not_failed(self):
+        cam = FujiCamera("selected", objects=4)
+        rc, out, err, _peak = self.run_import(cam, kind="fuji")
+        self.assertEqual(rc, 0, out + err)
+        names = sorted(os.listdir(self.dest))
+        self.assertEqual(names, ["DSCF%04d.JPG" % n for n in range(1, 5)])
+        for n, photo in enumerate(cam.photos):
+            with open(os.path.join(self.dest, "DSCF%04d.JPG" % (n + 1)), "rb") as f:
+                self.assertEqual(f.read(), photo)
+        self.assertIn("4 new", out)
 
 
 if __name__ == "__main__":
