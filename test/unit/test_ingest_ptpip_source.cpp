@@ -78,6 +78,8 @@ class fake_camera
     void set_trickle(bool t) { trickle_ = t; }
     /// GetObjectHandles: a data phase of unknown length that never ends (256 MiB offered).
     void set_flood(bool f) { flood_ = f; }
+    /// ObjectInfo names storage 0x00020001 while GetStorageIDs lists 0x00010001.
+    void set_storage_mismatch(bool m) { storage_mismatch_ = m; }
     std::uint64_t flood_sent() const { return flood_sent_; }
     std::vector<std::pair<std::uint32_t, std::uint32_t>> partial_requests()
     {
@@ -247,7 +249,7 @@ class fake_camera
                     break;
                 }
                 ptp::object_info oi;
-                oi.storage_id = 0x00010001;
+                oi.storage_id = storage_mismatch_ ? 0x00020001 : 0x00010001;
                 oi.format = o->format;
                 oi.compressed_size = static_cast<std::uint32_t>(o->content.size());
                 oi.filename = o->name;
@@ -316,6 +318,7 @@ class fake_camera
     std::atomic<std::uint32_t> lying_{0};
     std::atomic<bool> trickle_{false};
     std::atomic<bool> flood_{false};
+    std::atomic<bool> storage_mismatch_{false};
     std::atomic<std::uint64_t> flood_sent_{0};
     std::atomic<int> connections_{0};
     std::mutex m_;
@@ -608,6 +611,20 @@ TEST_F(source_fixture, endless_handle_list_is_cut_at_its_bound)
     EXPECT_LT(cam.flood_sent() / static_cast<std::uint64_t>(cam.connections()),
               std::uint64_t{48} << 20);
     EXPECT_TRUE(h.stored.empty());
+}
+
+// Card realism: an ObjectInfo naming another storage than the one listed: filed under the listed
+// storage, so the identity (folder) is the same as with a consistent camera, and nothing is new.
+TEST_F(source_fixture, objectinfo_storage_id_mismatch_keeps_the_listed_storage)
+{
+    fake_camera cam(sample_card());
+    cam.set_storage_mismatch(true);
+    recording_handler h;
+    auto src = make(cam.port(), h);
+    auto f = src->import_once({});
+    ASSERT_FALSE(f.code) << f.text();
+    EXPECT_EQ(h.stored.size(), 4u);
+    EXPECT_EQ(h.refs["IMG_0001.JPG"].folder, "/store_00010001");
 }
 
 TEST(ptpip_retry_book, first_retry_next_scan_then_doubling_and_bounded)

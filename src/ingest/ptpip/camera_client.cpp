@@ -144,7 +144,8 @@ std::string camera_client::folder_of(ptp::object_info const& info)
     return folder_for(info.storage_id, chain);
 }
 
-outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& out)
+outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& out,
+                                std::optional<std::uint32_t> listed_under)
 {
     if (settled_.count(handle))
         return {};
@@ -171,6 +172,15 @@ outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& ou
     {
         settled_.insert(handle);
         return {};
+    }
+    if (listed_under && *listed_under != ptp::all_storages && info->storage_id != *listed_under)
+    {
+        if (storage_mismatches_++ == 0)
+            log::debug(log_tag,
+                       "camera={} quirk storage_id_mismatch: ObjectInfo of handle={} names storage "
+                       "{:08x}, listed under {:08x}; filed under the listed one",
+                       info_.identity, handle, info->storage_id, *listed_under);
+        info->storage_id = *listed_under;
     }
     candidate c;
     c.handle = handle;

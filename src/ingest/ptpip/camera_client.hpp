@@ -111,8 +111,12 @@ class camera_client
     /// GetObjectInfo of `handle`; nullopt + error when the transaction failed.
     result<ptp::object_info> object_info(std::uint32_t handle);
     std::string folder_of(ptp::object_info const& info);
-    /// Adds `handle` to `out` when it is downloadable and new.
-    outcome consider(std::uint32_t handle, std::vector<candidate>& out);
+    /// Adds `handle` to `out` when it is downloadable and new. `listed_under`: the storage whose
+    /// GetObjectHandles listed it; an ObjectInfo naming another storage (some bodies report a
+    /// different id there than in GetStorageIDs) is filed under the listed one (counted, logged
+    /// once), so the folder identity is stable.
+    outcome consider(std::uint32_t handle, std::vector<candidate>& out,
+                     std::optional<std::uint32_t> listed_under = std::nullopt);
     outcome fetch_all(std::vector<candidate>& list);
     outcome fetch_one(candidate const& c);
 
@@ -133,7 +137,8 @@ class camera_client
     std::uint64_t progress_ = 0;
     int failed_files_ = 0;
     int unreadable_ = 0;
-    bool selected_mode_ = false; ///< Fuji CameraState 1
+    std::uint64_t storage_mismatches_ = 0; ///< ObjectInfo storage id != the listed one
+    bool selected_mode_ = false;           ///< Fuji CameraState 1
     bool selected_done_ = false;
     bool connected_ = false;
     std::optional<std::pair<std::string, std::int64_t>> reuse_;

@@ -113,7 +113,7 @@ outcome camera_client::list_standard(std::vector<candidate>& out)
         {
             if (stop_.stop_requested())
                 return fail_with(cancelled(), "stopped");
-            if (auto o = consider(handle, out); !o.ok())
+            if (auto o = consider(handle, out, sid); !o.ok())
                 return o;
         }
     }
