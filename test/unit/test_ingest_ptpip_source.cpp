@@ -627,6 +627,28 @@ TEST_F(source_fixture, objectinfo_storage_id_mismatch_keeps_the_listed_storage)
     EXPECT_EQ(h.refs["IMG_0001.JPG"].folder, "/store_00010001");
 }
 
+// Card realism: handles differ between sessions; the identity (folder, name, size, time) does not,
+// so a camera that renumbered its objects gives nothing new.
+TEST_F(source_fixture, handles_that_change_between_sessions_keep_the_identity)
+{
+    recording_handler h;
+    {
+        fake_camera cam(sample_card());
+        ASSERT_FALSE(make(cam.port(), h)->import_once({}).code);
+    }
+    auto renumbered = sample_card();
+    for (auto& o : renumbered)
+        o.handle += 100;
+    fake_camera cam(renumbered);
+    recording_handler again;
+    again.stored = h.stored;
+    auto f = make(cam.port(), again)->import_once({});
+    ASSERT_FALSE(f.code) << f.text();
+    EXPECT_TRUE(fetch_order(again).empty());
+    for (auto const& o : sample_card())
+        EXPECT_EQ(again.refs[o.name].folder, h.refs[o.name].folder) << o.name;
+}
+
 TEST(ptpip_retry_book, first_retry_next_scan_then_doubling_and_bounded)
 {
     using clk = plan::retry_book::clock;
