@@ -107,7 +107,14 @@ class SsdpDiscovery(t.CamrelayTestCase):
         self.send(ssdp_port, b"\x00\xff garbage \r\n\r\n")
         self.send(ssdp_port, b"NOTIFY * HTTP/1.1\r\nNTS: ssdp:alive\r\n\r\n")
         self.send(ssdp_port, sony_byebye())
+        # A camera's announcement whose LOCATION names another host than the sender: a stranger
+        # pointing us elsewhere; ignored.
+        self.send(ssdp_port, notify("urn:microsoft-com:service:MtpNullService:1", "ssdp:alive",
+                                    "http://127.0.0.2:%d/DeviceDescription.xml" % free_port(),
+                                    SONY_USN))
         t.wait_for(lambda: "said ssdp:byebye" in d.output(), 10, what="the byebye in the log")
+        t.wait_for(lambda: "that names another host (127.0.0.2)" in d.output(), 10,
+                   what="the mismatched LOCATION ignored")
         time.sleep(2)
         out = d.output()
         self.assertNotIn("announced itself", out)
@@ -128,6 +135,34 @@ class SsdpDiscovery(t.CamrelayTestCase):
         rc, took = d.stop()
         self.assertEqual(rc, 0, d.output())
         self.assertLess(took, 10, d.output())
+
+    def test_announcing_host_must_prove_to_be_a_camera(self):
+        """A host that announces itself but whose DeviceInfo is no camera's: nothing is fetched,
+        and its repeated announcements are not followed at once (backoff per host)."""
+        from test_ptpip_hostile import HostileCamera
+        peer = HostileCamera("notacamera")
+        self.addCleanup(peer.stop)
+        ssdp_port = free_udp_port()
+        cfg = self.write_config(config_text(self.data, self.dest, ssdp_port, peer.port))
+        d = self.daemon(["-c", cfg])
+        t.wait_for(lambda: "listening for cameras announcing themselves" in d.output(), 30,
+                   what="the SSDP listener")
+        desc_port = free_port()
+        self.send(ssdp_port, sony_alive(desc_port))
+        t.wait_for(lambda: "DeviceInfo is not a camera's" in d.output(), 30,
+                   what="the DeviceInfo check")
+        for _ in range(20):
+            self.send(ssdp_port, sony_alive(desc_port))
+            time.sleep(0.1)
+        time.sleep(1)
+        out = d.output()
+        self.assertEqual(out.count("announced itself: pulling"), 1, out)
+        self.assertNotIn("connected over Wi-Fi", out)
+        self.assertEqual(peer.object_requests, 0)
+        self.assertEqual(self.delivered(), [])
+        rc, took = d.stop()
+        self.assertEqual(rc, 0, d.output())
+        self.assertLess(took, 15, d.output())
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 // and from which offset a resumed download continues. Plus the pure helpers of ptpip_plan.hpp.
 #include "ingest/ptpip/ptpip_plan.hpp"
 #include "ingest/ptpip/ptpip_source.hpp"
+#include "ingest/ptpip/retry_book.hpp"
 #include "proto/ptp/dataset.hpp"
 #include "proto/ptpip/session.hpp"
 
@@ -15,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -70,6 +72,15 @@ class fake_camera
     /// Content bytes after which each connection is cut (0: never).
     void set_drop_after(std::uint64_t n) { drop_after_ = n; }
     void set_garbage(bool g) { garbage_ = g; }
+    /// GetObjectInfo of this handle answers GeneralError (a lying camera).
+    void set_lying_handle(std::uint32_t h) { lying_ = h; }
+    /// GetPartialObject trickles: one byte every 100 ms.
+    void set_trickle(bool t) { trickle_ = t; }
+    /// GetObjectHandles: a data phase of unknown length that never ends (256 MiB offered).
+    void set_flood(bool f) { flood_ = f; }
+    /// ObjectInfo names storage 0x00020001 while GetStorageIDs lists 0x00010001.
+    void set_storage_mismatch(bool m) { storage_mismatch_ = m; }
+    std::uint64_t flood_sent() const { return flood_sent_; }
     std::vector<std::pair<std::uint32_t, std::uint32_t>> partial_requests()
     {
         std::lock_guard l(m_);
@@ -208,6 +219,18 @@ class fake_camera
             }
             case 0x1007:
             { // GetObjectHandles
+                if (flood_)
+                {
+                    send(cmd, pp::start_data{tid, pp::unknown_data_length});
+                    ptp::byte_vector junk(64 * 1024, std::byte{0x11});
+                    for (int i = 0; i < 4096; ++i)
+                    {
+                        if (!send(cmd, pp::data{tid, junk}))
+                            break;
+                        flood_sent_ += junk.size();
+                    }
+                    break;
+                }
                 std::vector<std::uint32_t> hs;
                 for (auto const& o : objects_)
                     hs.push_back(o.handle);
@@ -219,13 +242,14 @@ class fake_camera
             case 0x1008:
             { // GetObjectInfo
                 auto const* o = find(param(0));
-                if (!o)
+                if (!o || param(0) == lying_)
                 {
-                    send(cmd, pp::operation_response{0x2009, tid, {}});
+                    send(cmd, pp::operation_response{
+                                  o ? std::uint16_t{0x2002} : std::uint16_t{0x2009}, tid, {}});
                     break;
                 }
                 ptp::object_info oi;
-                oi.storage_id = 0x00010001;
+                oi.storage_id = storage_mismatch_ ? 0x00020001 : 0x00010001;
                 oi.format = o->format;
                 oi.compressed_size = static_cast<std::uint32_t>(o->content.size());
                 oi.filename = o->name;
@@ -259,6 +283,18 @@ class fake_camera
                     ::close(evt);
                     return;
                 }
+                if (trickle_)
+                {
+                    send(cmd, pp::start_data{tid, payload.size()});
+                    for (std::size_t i = 0; i < payload.size() && !stop_; ++i)
+                    {
+                        if (!send(cmd, pp::data{tid, ptp::byte_vector{payload[i]}}))
+                            break;
+                        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    }
+                    ::close(evt);
+                    return;
+                }
                 sent += n;
                 send(cmd, pp::start_data{tid, payload.size()});
                 send(cmd, pp::end_data{tid, payload});
@@ -279,6 +315,11 @@ class fake_camera
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> drop_after_{0};
     std::atomic<bool> garbage_{false};
+    std::atomic<std::uint32_t> lying_{0};
+    std::atomic<bool> trickle_{false};
+    std::atomic<bool> flood_{false};
+    std::atomic<bool> storage_mismatch_{false};
+    std::atomic<std::uint64_t> flood_sent_{0};
     std::atomic<int> connections_{0};
     std::mutex m_;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> partial_;
@@ -499,6 +540,138 @@ TEST_F(source_fixture, dropped_connection_resumes_from_the_kept_offset)
                 EXPECT_TRUE(asked) << name << " offset " << off;
             }
     EXPECT_TRUE(resumed);
+    // Accounting: after the reconnects each file was asked about once (none counted as known
+    // twice).
+    for (auto const& o : sample_card())
+        EXPECT_EQ(std::count(h.calls.begin(), h.calls.end(), "have " + o.name), 1) << o.name;
+    EXPECT_TRUE(h.unreadable.empty());
+}
+
+// A camera that lies: GetObjectInfo of one listed handle fails. The import says so (an error, the
+// object reported unreadable with its handle), never asks already_have about it, fetches the rest;
+// the next import tries it again.
+TEST_F(source_fixture, unreadable_objectinfo_is_reported_and_fails_the_import)
+{
+    fake_camera cam(sample_card());
+    cam.set_lying_handle(3);
+    recording_handler h;
+    auto src = make(cam.port(), h);
+    auto f = src->import_once({});
+    EXPECT_TRUE(f.code);
+    EXPECT_NE(f.message.find("could not be read"), std::string::npos) << f.message;
+    ASSERT_EQ(h.unreadable.size(), 1u);
+    EXPECT_EQ(h.unreadable[0].handle, 3u);
+    EXPECT_NE(h.unreadable[0].reason.find("ObjectInfo"), std::string::npos);
+    EXPECT_FALSE(h.unreadable[0].timeout);
+    EXPECT_EQ(std::count(h.calls.begin(), h.calls.end(), "have IMG_0002.JPG"), 0);
+    EXPECT_EQ(h.stored.size(), 3u);
+    EXPECT_EQ(h.stored.count("IMG_0002.JPG"), 0u);
+    // Fixed camera, next import: read and stored.
+    cam.set_lying_handle(0);
+    auto f2 = src->import_once({});
+    EXPECT_FALSE(f2.code) << f2.text();
+    EXPECT_EQ(h.stored["IMG_0002.JPG"], sample_card()[2].content);
+}
+
+// A camera that sends one byte every 100 ms must not hold the import: min_rate over rate_window
+// drops it, reported as a timeout; the import ends, failed, in bounded time.
+TEST_F(source_fixture, trickling_camera_is_a_timeout_in_bounded_time)
+{
+    fake_camera cam(sample_card());
+    cam.set_trickle(true);
+    recording_handler h;
+    auto src =
+        make(cam.port(), h, {{"min_rate", std::int64_t{100000}}, {"rate_window", std::int64_t{1}}});
+    auto t0 = std::chrono::steady_clock::now();
+    auto f = src->import_once({});
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+    EXPECT_TRUE(f.code);
+    ASSERT_FALSE(h.unreadable.empty());
+    EXPECT_TRUE(h.unreadable[0].timeout);
+    EXPECT_NE(h.unreadable[0].reason.find("timeout"), std::string::npos) << h.unreadable[0].reason;
+    EXPECT_EQ(f.message.find("protocol error"), std::string::npos) << f.message;
+    EXPECT_TRUE(h.stored.empty());
+}
+
+// A data phase of unknown length for GetObjectHandles: the session stops at the handle-list bound
+// (16 MiB) and the connection is dropped; the client never holds more.
+TEST_F(source_fixture, endless_handle_list_is_cut_at_its_bound)
+{
+    fake_camera cam(sample_card());
+    cam.set_flood(true);
+    recording_handler h;
+    auto src = make(cam.port(), h);
+    auto f = src->import_once({});
+    EXPECT_TRUE(f.code);
+    EXPECT_NE(f.message.find("more data than this operation allows"), std::string::npos)
+        << f.message;
+    // Per connection: the 16 MiB bound plus what the loopback socket buffers hold (far less
+    // than the 256 MiB offered).
+    ASSERT_GT(cam.connections(), 0);
+    EXPECT_LT(cam.flood_sent() / static_cast<std::uint64_t>(cam.connections()),
+              std::uint64_t{48} << 20);
+    EXPECT_TRUE(h.stored.empty());
+}
+
+// Card realism: an ObjectInfo naming another storage than the one listed: filed under the listed
+// storage, so the identity (folder) is the same as with a consistent camera, and nothing is new.
+TEST_F(source_fixture, objectinfo_storage_id_mismatch_keeps_the_listed_storage)
+{
+    fake_camera cam(sample_card());
+    cam.set_storage_mismatch(true);
+    recording_handler h;
+    auto src = make(cam.port(), h);
+    auto f = src->import_once({});
+    ASSERT_FALSE(f.code) << f.text();
+    EXPECT_EQ(h.stored.size(), 4u);
+    EXPECT_EQ(h.refs["IMG_0001.JPG"].folder, "/store_00010001");
+}
+
+// Card realism: handles differ between sessions; the identity (folder, name, size, time) does not,
+// so a camera that renumbered its objects gives nothing new.
+TEST_F(source_fixture, handles_that_change_between_sessions_keep_the_identity)
+{
+    recording_handler h;
+    {
+        fake_camera cam(sample_card());
+        ASSERT_FALSE(make(cam.port(), h)->import_once({}).code);
+    }
+    auto renumbered = sample_card();
+    for (auto& o : renumbered)
+        o.handle += 100;
+    fake_camera cam(renumbered);
+    recording_handler again;
+    again.stored = h.stored;
+    auto f = make(cam.port(), again)->import_once({});
+    ASSERT_FALSE(f.code) << f.text();
+    EXPECT_TRUE(fetch_order(again).empty());
+    for (auto const& o : sample_card())
+        EXPECT_EQ(again.refs[o.name].folder, h.refs[o.name].folder) << o.name;
+}
+
+TEST(ptpip_retry_book, first_retry_next_scan_then_doubling_and_bounded)
+{
+    using clk = plan::retry_book::clock;
+    plan::retry_book b(std::chrono::seconds(30), std::chrono::hours(1), 3);
+    auto t = clk::time_point{} + std::chrono::hours(100);
+    EXPECT_TRUE(b.due("a", t));
+    EXPECT_TRUE(b.failed("a", t));  // first failure: report
+    EXPECT_TRUE(b.due("a", t));     // tried at the next scan
+    EXPECT_FALSE(b.failed("a", t)); // reported already
+    EXPECT_FALSE(b.due("a", t + std::chrono::seconds(29)));
+    EXPECT_TRUE(b.due("a", t + std::chrono::seconds(30)));
+    b.failed("a", t);
+    EXPECT_FALSE(b.due("a", t + std::chrono::seconds(59)));
+    EXPECT_TRUE(b.due("a", t + std::chrono::seconds(60)));
+    for (int i = 0; i < 20; ++i)
+        b.failed("a", t);
+    EXPECT_TRUE(b.due("a", t + std::chrono::hours(1))); // capped at an hour
+    EXPECT_TRUE(b.succeeded("a"));
+    EXPECT_FALSE(b.succeeded("a"));
+    for (auto k : {"k1", "k2", "k3", "k4"})
+        b.failed(k, t++);
+    EXPECT_EQ(b.size(), 3u);
+    EXPECT_EQ(b.failures("k1"), 0); // the oldest went first
 }
 
 TEST_F(source_fixture, garbage_from_the_peer_is_an_error)

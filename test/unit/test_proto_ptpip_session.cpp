@@ -273,7 +273,7 @@ TEST(ProtoPtpipSession, QueuedOperationsRunInOrder)
               enc(ptpip::operation_request{ptpip::data_phase::none_or_in, 0x1002, 0, {1}}));
     ASSERT_TRUE(s.receive(enc(ptpip::operation_response{0x2001, 0, {}})));
     EXPECT_EQ(take(s), enc(ptpip::operation_request{ptpip::data_phase::none_or_in, 0x1004, 1, {}}));
-    EXPECT_EQ(s.begin(ptpip::operation{0x1001, {1, 2, 3, 4, 5, 6}, {}, {}}).error(),
+    EXPECT_EQ(s.begin(ptpip::operation{0x1001, {1, 2, 3, 4, 5, 6}, {}, {}, {}}).error(),
               errc::too_many_params);
 }
 
@@ -323,3 +323,100 @@ TEST(ProtoPtpipSession, EventChannelHandshakeAndTimeout)
 }
 
 } // namespace
+
+namespace
+{
+
+/// The error the session failed with (and that it failed), after feeding `packets`.
+std::error_code failure_after(ptpip::session& s, std::vector<ptpip::packet> const& packets)
+{
+    for (auto const& p : packets)
+        if (!s.receive(enc(p)))
+            break;
+    for (auto& e : events(s))
+        if (auto* f = std::get_if<ptpip::session_failed>(&e))
+            return f->error;
+    return {};
+}
+
+} // namespace
+
+// Hostile peers: every data-in phase is bounded by its kind; a declared or sent excess fails the
+// transaction (and the session) with data_phase_too_long before the bytes reach the client.
+TEST(ProtoPtpipSession, DatasetDataPhaseOverItsBoundFails)
+{
+    // A StartData announcing 1 GB for GetDeviceInfo fails at once.
+    auto s = open_standard();
+    ASSERT_TRUE(s.begin(ptpip::ops::get_device_info()));
+    take(s);
+    EXPECT_EQ(failure_after(s, {ptpip::start_data{1, 1'000'000'000}}), errc::data_phase_too_long);
+    EXPECT_EQ(s.current_state(), state::failed);
+
+    // Unknown length: fails once more than the bound has been sent, never holding more.
+    auto u = open_standard();
+    ASSERT_TRUE(u.begin(ptpip::ops::get_object_info(3)));
+    take(u);
+    std::vector<ptpip::packet> flood{ptpip::start_data{1, ptpip::unknown_data_length}};
+    ptp::byte_vector piece(256 * 1024);
+    std::size_t sent = 0;
+    while (sent <= ptpip::dataset_limit)
+    {
+        flood.push_back(ptpip::data{1, piece});
+        sent += piece.size();
+    }
+    EXPECT_EQ(failure_after(u, flood), errc::data_phase_too_long);
+}
+
+TEST(ProtoPtpipSession, HandleListsMayBeLargerThanDatasets)
+{
+    auto s = open_standard();
+    ASSERT_TRUE(s.begin(ptpip::ops::get_object_handles(0xFFFFFFFF, 0, 0)));
+    take(s);
+    // 2 MiB: over the dataset bound, within the handle-list bound.
+    ptp::byte_vector piece(2u << 20);
+    EXPECT_EQ(failure_after(s, {ptpip::start_data{1, piece.size()}, ptpip::end_data{1, piece},
+                                ptpip::operation_response{0x2001, 1, {}}}),
+              std::error_code{});
+    auto t = open_standard();
+    ASSERT_TRUE(t.begin(ptpip::ops::get_object_handles(0xFFFFFFFF, 0, 0)));
+    take(t);
+    EXPECT_EQ(failure_after(t, {ptpip::start_data{1, ptpip::handle_list_limit + 1}}),
+              errc::data_phase_too_long);
+}
+
+TEST(ProtoPtpipSession, ObjectDataStopsAtTheDeclaredSizeAndPartialAtTheRequest)
+{
+    auto s = open_standard();
+    auto op = ptpip::ops::get_object(7);
+    op.max_data_in = 5000; // the ObjectInfo's declared size
+    ASSERT_TRUE(s.begin(std::move(op)));
+    take(s);
+    ptp::byte_vector piece(4096);
+    EXPECT_EQ(failure_after(s, {ptpip::start_data{1, ptpip::unknown_data_length},
+                                ptpip::data{1, piece}, ptpip::data{1, piece}}),
+              errc::data_phase_too_long);
+
+    auto p = open_standard();
+    ASSERT_TRUE(p.begin(ptpip::ops::get_partial_object(7, 0, 100)));
+    take(p);
+    EXPECT_EQ(failure_after(p, {ptpip::start_data{1, 101}}), errc::data_phase_too_long);
+
+    // Fuji: one data container per phase, bounded the same way.
+    ptpip::session_options fo;
+    fo.wire = ptpip::dialect::fuji;
+    ptpip::session f(fo, {});
+    take(f);
+    ptp::byte_vector ab;
+    ASSERT_TRUE(fuji::encode(fuji::init_ack{0, {}, "X-T2"}, ab));
+    ASSERT_TRUE(f.receive(ab));
+    ASSERT_TRUE(f.begin(ptpip::ops::get_partial_object(1, 0, 16)));
+    take(f);
+    ptp::byte_vector dc;
+    ASSERT_TRUE(fuji::encode(fuji::make_data(0x101B, 1, ptp::byte_vector(17)), dc));
+    ASSERT_FALSE(f.receive(dc));
+    bool too_long = false;
+    for (auto& e : events(f))
+        if (auto* sf = std::get_if<ptpip::session_failed>(&e))
+            too_long = sf->error == errc::data_phase_too_long;
+    EXPECT_TRUE(too_long);
+}

@@ -40,6 +40,10 @@ class category_impl : public std::error_category
             return "friendly name invalid or too long";
         case errc::too_many_params:
             return "too many PTP parameters for one packet";
+        case errc::data_phase_too_long:
+            return "the camera sent more data than this operation allows";
+        case errc::too_slow:
+            return "the camera sends too slowly (below min_rate)";
         }
         return "unknown PTP/IP error";
     }

@@ -23,6 +23,8 @@ enum class errc
     session_closed,  ///< the session has ended (closed or failed); nothing more can be sent
     bad_name,        ///< a friendly name is not valid UTF-8 or too long for its field
     too_many_params, ///< more parameters than the packet can carry (5 for requests)
+    data_phase_too_long, ///< a data phase is longer than its kind allows (operation::max_data_in)
+    too_slow,            ///< a transfer moved less than the minimum rate over its window
 };
 
 std::error_category const& category();

@@ -15,9 +15,11 @@ namespace ops
 
 namespace
 {
-operation op(ptp::op_code c, std::vector<std::uint32_t> params = {})
+operation op(ptp::op_code c, std::vector<std::uint32_t> params = {},
+             std::optional<std::uint64_t> max_data_in = dataset_limit)
 {
-    return operation{ptp::to_underlying(c), std::move(params), std::nullopt, std::nullopt};
+    return operation{ptp::to_underlying(c), std::move(params), std::nullopt, std::nullopt,
+                     max_data_in};
 }
 } // namespace
 
@@ -35,7 +37,7 @@ operation get_device_info()
 }
 operation get_storage_ids()
 {
-    return op(ptp::op_code::get_storage_ids);
+    return op(ptp::op_code::get_storage_ids, {}, handle_list_limit);
 }
 operation get_storage_info(std::uint32_t storage_id)
 {
@@ -47,7 +49,7 @@ operation get_num_objects(std::uint32_t storage_id, std::uint32_t format, std::u
 }
 operation get_object_handles(std::uint32_t storage_id, std::uint32_t format, std::uint32_t parent)
 {
-    return op(ptp::op_code::get_object_handles, {storage_id, format, parent});
+    return op(ptp::op_code::get_object_handles, {storage_id, format, parent}, handle_list_limit);
 }
 operation get_object_info(std::uint32_t handle)
 {
@@ -55,15 +57,16 @@ operation get_object_info(std::uint32_t handle)
 }
 operation get_object(std::uint32_t handle)
 {
-    return op(ptp::op_code::get_object, {handle});
+    // The caller bounds it by the declared size (operation::max_data_in).
+    return op(ptp::op_code::get_object, {handle}, std::nullopt);
 }
 operation get_thumb(std::uint32_t handle)
 {
-    return op(ptp::op_code::get_thumb, {handle});
+    return op(ptp::op_code::get_thumb, {handle}, handle_list_limit);
 }
 operation get_partial_object(std::uint32_t handle, std::uint32_t offset, std::uint32_t max_bytes)
 {
-    return op(ptp::op_code::get_partial_object, {handle, offset, max_bytes});
+    return op(ptp::op_code::get_partial_object, {handle, offset, max_bytes}, max_bytes);
 }
 operation get_device_prop_desc(ptp::device_prop prop)
 {
@@ -454,7 +457,11 @@ void session::handle_standard(packet&& p)
             return fail(make_error_code(errc::unexpected_packet));
         phase_ = phase::data_in;
         if (s.total_length != unknown_data_length)
+        {
+            if (s.total_length > data_limit())
+                return fail(make_error_code(errc::data_phase_too_long));
             data_total_ = s.total_length;
+        }
         events_.push_back(data_started{s.transaction_id, data_total_});
         return;
     }
@@ -533,9 +540,18 @@ void session::handle_fuji(ptp::bytes_view frame)
     }
 }
 
+std::uint64_t session::data_limit() const noexcept
+{
+    if (current_ && current_->op.max_data_in)
+        return *current_->op.max_data_in;
+    return options_.max_data_in;
+}
+
 void session::on_data(transaction_id tid, ptp::byte_vector&& bytes)
 {
     data_seen_ += bytes.size();
+    if (data_seen_ > data_limit())
+        return fail(make_error_code(errc::data_phase_too_long));
     if (data_total_ && data_seen_ > *data_total_)
         return fail(make_error_code(errc::data_length_mismatch));
     if (!bytes.empty())

@@ -59,7 +59,18 @@ struct operation
     /// Inactivity limit for this transaction instead of session_options::response_timeout (a Fuji
     /// SetDevicePropValue(0xDF01) waits for the user to answer a dialog on the camera).
     std::optional<std::chrono::milliseconds> timeout;
+    /// Most data-in bytes this operation may receive (declared by StartData or sent); more is
+    /// errc::data_phase_too_long and the session fails. Unset: session_options::max_data_in. The
+    /// builders below set the bound of each dataset kind (dataset_limit, handle_list_limit) and of
+    /// GetPartialObject (the requested length); a GetObject caller sets the declared size.
+    std::optional<std::uint64_t> max_data_in;
 };
+
+/// Data-in bounds by kind: one dataset (DeviceInfo, ObjectInfo, StorageInfo, a property
+/// description or value, a Fuji property list), and the handle or storage-id list of a huge card
+/// (4 M handles).
+inline constexpr std::uint64_t dataset_limit = 1u << 20;
+inline constexpr std::uint64_t handle_list_limit = 16u << 20;
 
 /// Builders for the operations the clients use (ISO 15740 §10.4; Fuji §2.A).
 namespace ops
@@ -98,6 +109,8 @@ struct session_options
     std::chrono::milliseconds init_timeout{10'000};
     std::chrono::milliseconds response_timeout{10'000}; ///< inactivity limit of a transaction
     std::chrono::milliseconds post_init_delay{50};      ///< with quirk::wait_after_init_ack
+    /// Data-in bound of an operation that sets none (operation::max_data_in).
+    std::uint64_t max_data_in = handle_list_limit;
     ptp::quirk_set quirks;
 };
 
@@ -245,6 +258,8 @@ class session
     void handle_standard(packet&& p);
     void handle_fuji(ptp::bytes_view frame);
     void on_data(transaction_id tid, ptp::byte_vector&& bytes);
+    /// The data-in bound of the current transaction.
+    std::uint64_t data_limit() const noexcept;
     void finish(std::uint16_t response, transaction_id tid, std::vector<std::uint32_t>&& params);
     void fail(std::error_code ec);
     void start_closing();
