@@ -68,7 +68,7 @@ outcome camera_client::identify(std::string const& fallback_model)
     ptp::device_info di;
     bool sane = false;
     if (r->ok())
-        if (auto d = ptp::decode_device_info(data))
+        if (auto d = ptp::decode_device_info(data, &lenient_))
         {
             di = std::move(*d);
             sane = di.supports(ptp::op_code::get_object_info) &&
@@ -120,7 +120,7 @@ result<ptp::object_info> camera_client::object_info(std::uint32_t handle)
     if (!r->ok())
         return error_result<ptp::object_info>(
             std::make_error_code(std::errc::no_such_file_or_directory));
-    return ptp::decode_object_info(data);
+    return ptp::decode_object_info(data, &lenient_);
 }
 
 std::string camera_client::folder_of(ptp::object_info const& info)
@@ -350,7 +350,32 @@ outcome camera_client::scan()
     if (!o.ok())
         return o;
     log::info(log_tag, "camera={} {} new objects", info_.identity, fresh.size());
-    return fetch_all(fresh);
+    auto fetched = fetch_all(fresh);
+    report_leniencies();
+    return fetched;
+}
+
+ptp::leniency_counters camera_client::leniencies() const
+{
+    auto all = lenient_;
+    all.merge(link_.event_leniencies());
+    return all;
+}
+
+void camera_client::report_leniencies()
+{
+    auto all = leniencies();
+    if (!all.any())
+        return;
+    std::string kinds;
+    for (std::size_t i = 0; i < ptp::leniency_count; ++i)
+        if (all.count(static_cast<ptp::leniency>(i)) > 0)
+            kinds += std::string(ptp::to_string(static_cast<ptp::leniency>(i))) + ' ';
+    if (kinds == reported_leniencies_)
+        return;
+    reported_leniencies_ = kinds;
+    log::debug(log_tag, "camera={} tolerated deviations from the PTP spec: {}", info_.identity,
+               all.describe());
 }
 
 outcome camera_client::serve()

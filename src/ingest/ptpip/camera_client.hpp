@@ -73,7 +73,11 @@ class camera_client
     outcome scan();
     /// Daemon: stays connected, fetching new files (events / polling), until error or stop.
     outcome serve();
-    void close() { link_.close(std::chrono::seconds(2)); }
+    void close()
+    {
+        report_leniencies();
+        link_.close(std::chrono::seconds(2));
+    }
     /// Skips camera_connected() when the camera turns out to be `identity` (known as `id`).
     void reuse_camera(std::string identity, std::int64_t id)
     {
@@ -90,6 +94,8 @@ class camera_client
     bool selected_transfer_finished() const { return selected_done_; }
     std::int64_t camera_id() const { return camera_id_; }
     camera_info const& info() const { return info_; }
+    /// What this camera sent that the readers tolerated (datasets and event channel), by name.
+    ptp::leniency_counters leniencies() const;
 
   private:
     outcome connect_standard();
@@ -119,6 +125,9 @@ class camera_client
                      std::optional<std::uint32_t> listed_under = std::nullopt);
     outcome fetch_all(std::vector<candidate>& list);
     outcome fetch_one(candidate const& c);
+    /// Logs the tolerated deviations at debug level when a new kind was seen since the last
+    /// report: once per camera and kind, not once per object.
+    void report_leniencies();
 
     source_config const& cfg_;
     pp::guid guid_;
@@ -126,6 +135,8 @@ class camera_client
     camera_memory& memory_;
     std::stop_token stop_;
     link link_;
+    ptp::leniency_counters lenient_;   ///< deviations the dataset readers tolerated
+    std::string reported_leniencies_;  ///< the kinds last logged (names only)
     camera_info info_;
     std::int64_t camera_id_ = 0;
     bool partial_ = true; ///< GetPartialObject supported

@@ -23,7 +23,7 @@ outcome camera_client::fuji_poll()
         return fail_with(r.error(), "Fuji state poll failed: " + describe(r.error()));
     if (!r->ok())
         return {}; // some bodies answer nothing useful before the mode is chosen
-    auto list = ptp::fuji::decode_event_list(data);
+    auto list = ptp::fuji::decode_event_list(data, &lenient_);
     if (!list)
         return fail_with(list.error(), "Fuji state poll: bad answer: " + list.error().message());
     if (auto v = ptp::fuji::find(*list, ptp::device_prop::fuji_object_count))
@@ -107,7 +107,7 @@ outcome camera_client::connect_fuji()
         return fail_with(ver.error(), "Fujifilm camera: " + describe(ver.error()));
     std::optional<std::uint32_t> version;
     if (ver->ok())
-        version = ptp::fuji::decode_u32_value(vdata);
+        version = ptp::fuji::decode_u32_value(vdata, &lenient_);
     // Step 7: view all images (may wait for a dialog on the camera).
     {
         // CameraState 1: the owner picked photos on the camera and chose "send to smartphone";

@@ -79,6 +79,11 @@ class link
     /// `until_event`, a camera event arrived. Errors: the connection broke, stop requested.
     std::error_code wait(clock::duration d, bool until_event);
     std::deque<pp::camera_event>& camera_events() { return camera_events_; }
+    /// What the event channel tolerated (odd-length events, extra parameters), by name.
+    ptp::leniency_counters event_leniencies() const
+    {
+        return channel_ ? channel_->leniencies() : ptp::leniency_counters{};
+    }
 
     /// CloseSession (+ Fuji goodbye), flushed within `grace`; then the sockets are closed.
     void close(clock::duration grace);

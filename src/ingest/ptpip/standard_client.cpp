@@ -57,7 +57,7 @@ outcome camera_client::list_standard(std::vector<candidate>& out)
         return fail_with(r.error(), "GetStorageIDs failed: " + describe(r.error()));
     std::vector<std::uint32_t> storages;
     if (r->ok())
-        if (auto ids = ptp::decode_uint32_array(data))
+        if (auto ids = ptp::decode_uint32_array(data, ptp::default_array_limit, &lenient_))
             storages = std::move(*ids);
     if (storages.empty())
         storages.push_back(ptp::all_storages);
@@ -72,7 +72,7 @@ outcome camera_client::list_standard(std::vector<candidate>& out)
         std::vector<std::uint32_t> handles;
         if (h->ok())
         {
-            auto list = ptp::decode_uint32_array(data);
+            auto list = ptp::decode_uint32_array(data, ptp::default_array_limit, &lenient_);
             if (!list)
                 return fail_with(list.error(), "GetObjectHandles: bad answer from the camera");
             handles = std::move(*list);
@@ -94,7 +94,7 @@ outcome camera_client::list_standard(std::vector<candidate>& out)
                                      "GetObjectHandles failed: " + describe(lvl.error()));
                 if (!lvl->ok())
                     continue;
-                auto list = ptp::decode_uint32_array(data);
+                auto list = ptp::decode_uint32_array(data, ptp::default_array_limit, &lenient_);
                 if (!list)
                     return fail_with(list.error(), "GetObjectHandles: bad answer from the camera");
                 for (auto x : *list)
