@@ -420,3 +420,13 @@ TEST(ProtoPtpipSession, ObjectDataStopsAtTheDeclaredSizeAndPartialAtTheRequest)
             too_long = sf->error == errc::data_phase_too_long;
     EXPECT_TRUE(too_long);
 }
+
+TEST(ProtoPtpipError, TimeoutsCompareEqualToTimedOut)
+{
+    // The import summary and status say "timeout" for these, not "protocol error".
+    using camrelay::proto::ptpip::errc;
+    EXPECT_EQ(make_error_code(errc::timeout), std::errc::timed_out);
+    EXPECT_EQ(make_error_code(errc::too_slow), std::errc::timed_out);
+    EXPECT_NE(make_error_code(errc::bad_packet), std::errc::timed_out);
+    EXPECT_NE(make_error_code(errc::data_phase_too_long), std::errc::timed_out);
+}

@@ -47,6 +47,19 @@ class category_impl : public std::error_category
         }
         return "unknown PTP/IP error";
     }
+    // A camera that does not answer, or sends below min_rate, timed out: callers compare with
+    // std::errc::timed_out and say "timeout", never "protocol error".
+    std::error_condition default_error_condition(int ev) const noexcept override
+    {
+        switch (static_cast<errc>(ev))
+        {
+        case errc::timeout:
+        case errc::too_slow:
+            return std::errc::timed_out;
+        default:
+            return {ev, *this};
+        }
+    }
 };
 
 } // namespace
