@@ -28,9 +28,11 @@
 #include <mutex>
 #include <thread>
 
-namespace camrelay::app {
+namespace camrelay::app
+{
 
-namespace {
+namespace
+{
 
 constexpr auto log_tag = "app";
 
@@ -127,16 +129,18 @@ using pipeline::human_bytes;
 /// open(), a camera that never answers) instead of hanging with it.
 class camera_thread
 {
-public:
+  public:
     explicit camera_thread(std::function<void(std::stop_token)> body)
         : state_(std::make_shared<state>())
     {
-        thread_ = std::thread([st = state_, body = std::move(body), token = stop_.get_token()] {
-            body(token);
-            std::lock_guard lock(st->m);
-            st->done = true;
-            st->cv.notify_all();
-        });
+        thread_ = std::thread(
+            [st = state_, body = std::move(body), token = stop_.get_token()]
+            {
+                body(token);
+                std::lock_guard lock(st->m);
+                st->done = true;
+                st->cv.notify_all();
+            });
     }
     camera_thread(camera_thread&&) = default;
     camera_thread& operator=(camera_thread&&) = delete;
@@ -174,7 +178,7 @@ public:
         return ended;
     }
 
-private:
+  private:
     struct state
     {
         std::mutex m;
@@ -288,8 +292,10 @@ void print_left_on_camera(runtime& rt, std::int64_t since)
             ++more;
             continue;
         }
-        std::cerr << "  " << problem_label(p) << ": " << names[p.camera_id] << " " << p.object
-                  << ": " << p.reason << "\n";
+        // Names and reasons come from the camera: control characters escaped, as in the log.
+        std::cerr << "  " << problem_label(p) << ": " << log::escape_controls(names[p.camera_id])
+                  << " " << log::escape_controls(p.object) << ": " << log::escape_controls(p.reason)
+                  << "\n";
         ++printed;
     }
     if (more > 0)
@@ -337,8 +343,9 @@ int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
     auto stopped_at = std::chrono::steady_clock::now();
     auto deadline = stopped_at + std::chrono::seconds(grace);
     auto camera_deadline = stopped_at + std::chrono::seconds(camera_grace(rt->settings));
-    log::info(log_tag, "signal {} received: stopping cameras, letting deliveries finish (up to {} s)",
-              sig, grace);
+    log::info(log_tag,
+              "signal {} received: stopping cameras, letting deliveries finish (up to {} s)", sig,
+              grace);
     for (auto& t : threads)
         t.request_stop();
     rt->deliveries->cancel_streams();
@@ -351,9 +358,9 @@ int cmd_run(common_options const& o, std::vector<std::string> const& cameras)
     {
         report_abandoned(*rt, stuck, camera_grace(rt->settings));
         rt->deliveries->stop(remaining(deadline));
-        rt->store->add_event("stopped", "daemon stopped by signal " + std::to_string(sig) +
-                                            ", leaving " + std::to_string(stuck.size()) +
-                                            " stuck camera thread(s) behind",
+        rt->store->add_event("stopped",
+                             "daemon stopped by signal " + std::to_string(sig) + ", leaving " +
+                                 std::to_string(stuck.size()) + " stuck camera thread(s) behind",
                              pipeline::now_seconds());
         log::error(log_tag, "stopped, leaving {} stuck camera thread(s) behind", stuck.size());
         exit_leaving_threads(1);
@@ -405,14 +412,14 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
 
     auto started = pipeline::now_seconds();
     std::stop_source stop;
-    std::jthread signals([&stop](std::stop_token st) {
-        if (wait_for_stop_signal(st) > 0)
-            stop.request_stop();
-    });
+    std::jthread signals(
+        [&stop](std::stop_token st)
+        {
+            if (wait_for_stop_signal(st) > 0)
+                stop.request_stop();
+        });
     std::jthread deliveries([&] { rt->deliveries->run_once(); });
-    std::stop_callback on_stop(stop.get_token(), [&] {
-        rt->deliveries->ingest_finished();
-    });
+    std::stop_callback on_stop(stop.get_token(), [&] { rt->deliveries->ingest_finished(); });
 
     auto const& in = rt->ingest->stats();
     auto const& out = rt->deliveries->stats();
@@ -420,21 +427,24 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
     std::jthread progress;
     if (!quiet && ::isatty(2))
     {
-        progress = std::jthread([&] {
-            while (!done)
+        progress = std::jthread(
+            [&]
             {
-                long total = in.to_fetch.load();
-                long got = in.fetched.load() + in.failed.load();
-                int width = 24;
-                int filled = total > 0 ? static_cast<int>(width * got / total) : 0;
-                std::string bar(static_cast<std::size_t>(filled), '#');
-                bar.resize(static_cast<std::size_t>(width), '.');
-                std::fprintf(stderr, "\r[%s] %ld/%ld new  %s  delivered %ld   ", bar.c_str(), got,
-                             total, human_bytes(in.bytes.load()).c_str(), out.delivered.load());
-                std::this_thread::sleep_for(std::chrono::milliseconds(200));
-            }
-            std::fprintf(stderr, "\r%80s\r", "");
-        });
+                while (!done)
+                {
+                    long total = in.to_fetch.load();
+                    long got = in.fetched.load() + in.failed.load();
+                    int width = 24;
+                    int filled = total > 0 ? static_cast<int>(width * got / total) : 0;
+                    std::string bar(static_cast<std::size_t>(filled), '#');
+                    bar.resize(static_cast<std::size_t>(width), '.');
+                    std::fprintf(stderr, "\r[%s] %ld/%ld new  %s  delivered %ld   ", bar.c_str(),
+                                 got, total, human_bytes(in.bytes.load()).c_str(),
+                                 out.delivered.load());
+                    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                }
+                std::fprintf(stderr, "\r%80s\r", "");
+            });
     }
 
     // The sources run on their own thread, so that one stuck inside a library call cannot hold
@@ -442,25 +452,27 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
     std::mutex errors_mutex;
     std::vector<failure> source_errors;
     std::atomic<std::size_t> current{0};
-    camera_thread importer([&](std::stop_token) {
-        for (std::size_t i = 0; i < rt->sources.size(); ++i)
+    camera_thread importer(
+        [&](std::stop_token)
         {
-            current = i;
-            auto f = rt->sources[i]->import_once(stop.get_token());
-            if (f.code)
+            for (std::size_t i = 0; i < rt->sources.size(); ++i)
             {
-                std::lock_guard lock(errors_mutex);
-                source_errors.push_back(f);
+                current = i;
+                auto f = rt->sources[i]->import_once(stop.get_token());
+                if (f.code)
+                {
+                    std::lock_guard lock(errors_mutex);
+                    source_errors.push_back(f);
+                }
             }
-        }
-    });
+        });
     bool abandoned = false;
     if (!importer.wait(stop.get_token()))
     {
         auto stopped_at = std::chrono::steady_clock::now();
         auto deadline = stopped_at + std::chrono::seconds(rt->settings.general.shutdown_grace);
-        abandoned = !importer.join_until(stopped_at +
-                                         std::chrono::seconds(camera_grace(rt->settings)));
+        abandoned =
+            !importer.join_until(stopped_at + std::chrono::seconds(camera_grace(rt->settings)));
         if (abandoned)
             report_abandoned(*rt, {current.load()}, camera_grace(rt->settings));
         // Interrupted: running deliveries get what is left of the grace, pending ones wait.
@@ -498,14 +510,15 @@ int cmd_import(common_options const& o, std::string const& camera, std::string c
         for (char const* kind : {"failed", "retry"})
             if (auto events = rt->store->recent_events(shown, kind))
                 for (auto const& e : *events)
-                    std::cerr << "  " << kind << ": " << e.message << "\n";
+                    std::cerr << "  " << kind << ": " << log::escape_controls(e.message) << "\n";
     }
     if (abandoned)
         exit_leaving_threads(report.exit_code());
     return report.exit_code();
 }
 
-namespace {
+namespace
+{
 
 std::int64_t objects_of(ledger::store& st, std::int64_t camera_id)
 {
@@ -576,21 +589,25 @@ int cmd_status(common_options const& o, bool json)
             auto open = nlohmann::json::array();
             if (auto list = st.problems(c.id, problems_shown))
                 for (auto const& p : *list)
-                    open.push_back({{"object", p.object}, {"kind", p.kind},
-                                    {"reason", p.reason}, {"timeout", p.timeout},
-                                    {"first_seen", p.first_seen}, {"last_seen", p.last_seen},
+                    open.push_back({{"object", p.object},
+                                    {"kind", p.kind},
+                                    {"reason", p.reason},
+                                    {"timeout", p.timeout},
+                                    {"first_seen", p.first_seen},
+                                    {"last_seen", p.last_seen},
                                     {"attempts", p.attempts}});
-            j["cameras"].push_back(nlohmann::json{{"identity", c.identity},
-                                    {"name", c.name},
-                                    {"model", c.model},
-                                    {"serial", c.serial},
-                                    {"port", c.port},
-                                    {"objects", objects_of(st, c.id)},
-                                    {"bytes", bytes_of(st, c.id)},
-                                    {"unreadable", problems_of(st, c.id, "unreadable")},
-                                    {"not_fetched", problems_of(st, c.id, "not-fetched")},
-                                    {"problems", open},
-                                    {"last_seen", c.last_seen}});
+            j["cameras"].push_back(
+                nlohmann::json{{"identity", c.identity},
+                               {"name", c.name},
+                               {"model", c.model},
+                               {"serial", c.serial},
+                               {"port", c.port},
+                               {"objects", objects_of(st, c.id)},
+                               {"bytes", bytes_of(st, c.id)},
+                               {"unreadable", problems_of(st, c.id, "unreadable")},
+                               {"not_fetched", problems_of(st, c.id, "not-fetched")},
+                               {"problems", open},
+                               {"last_seen", c.last_seen}});
         }
         j["queue"] = nlohmann::json::object();
         for (auto const& sc : *counts)
@@ -600,18 +617,24 @@ int cmd_status(common_options const& o, bool json)
                 q[std::string(ledger::to_string(state))] = sc.by_state[static_cast<int>(state)];
             j["queue"][sc.sink] = q;
         }
-        auto events_json = [](std::vector<ledger::event_record> const& list) {
+        auto events_json = [](std::vector<ledger::event_record> const& list)
+        {
             auto a = nlohmann::json::array();
             for (auto const& e : list)
-                a.push_back({{"at", e.at}, {"kind", e.kind}, {"job", e.job_id},
-                             {"asset", e.asset_id}, {"message", e.message}});
+                a.push_back({{"at", e.at},
+                             {"kind", e.kind},
+                             {"job", e.job_id},
+                             {"asset", e.asset_id},
+                             {"message", e.message}});
             return a;
         };
         j["recent_deliveries"] = events_json(*events);
         j["recent_failures"] = events_json(*failures);
         j["retrying"] = nlohmann::json::array();
         for (auto const& r : *retries)
-            j["retrying"].push_back({{"job", r.id}, {"sink", r.sink}, {"attempts", r.attempts},
+            j["retrying"].push_back({{"job", r.id},
+                                     {"sink", r.sink},
+                                     {"attempts", r.attempts},
                                      {"next_attempt_at", r.next_attempt_at},
                                      {"last_error", r.last_error}});
         std::cout << j.dump(2) << "\n";
@@ -622,24 +645,25 @@ int cmd_status(common_options const& o, bool json)
         std::cout << "  (none seen yet)\n";
     for (auto const& c : *cams)
     {
-        std::cout << "  " << c.name << "  [" << c.identity << "]  " << objects_of(st, c.id)
+        std::cout << "  " << log::escape_controls(c.name) << "  ["
+                  << log::escape_controls(c.identity) << "]  " << objects_of(st, c.id)
                   << " files fetched (" << human_bytes(bytes_of(st, c.id)) << "), last seen "
                   << local_time(c.last_seen) << "\n";
         auto unreadable = problems_of(st, c.id, "unreadable");
         auto not_fetched = problems_of(st, c.id, "not-fetched");
         if (unreadable > 0)
-            std::cout << "    " << unreadable << " object(s) on " << c.name
+            std::cout << "    " << unreadable << " object(s) on " << log::escape_controls(c.name)
                       << " could not be read\n";
         if (not_fetched > 0)
-            std::cout << "    " << not_fetched << " object(s) on " << c.name
+            std::cout << "    " << not_fetched << " object(s) on " << log::escape_controls(c.name)
                       << " could not be fetched\n";
         if (unreadable + not_fetched == 0)
             continue;
         if (auto list = st.problems(c.id, problems_shown))
             for (auto const& p : *list)
-                std::cout << "      " << problem_label(p) << ": " << p.object << ": " << p.reason
-                          << " (last " << local_time(p.last_seen) << ", " << p.attempts
-                          << " attempt(s))\n";
+                std::cout << "      " << problem_label(p) << ": " << log::escape_controls(p.object)
+                          << ": " << log::escape_controls(p.reason) << " (last "
+                          << local_time(p.last_seen) << ", " << p.attempts << " attempt(s))\n";
         if (unreadable + not_fetched > problems_shown)
             std::cout << "      ... and " << (unreadable + not_fetched - problems_shown)
                       << " more\n";
@@ -650,9 +674,8 @@ int cmd_status(common_options const& o, bool json)
     std::fflush(stdout);
     for (auto const& sc : *counts)
     {
-        auto n = [&](ledger::job_state s2) {
-            return static_cast<long long>(sc.by_state[static_cast<int>(s2)]);
-        };
+        auto n = [&](ledger::job_state s2)
+        { return static_cast<long long>(sc.by_state[static_cast<int>(s2)]); };
         std::printf("  %-24s %8lld %8lld %10lld %9lld %7lld %10lld\n", sc.sink.c_str(),
                     n(ledger::job_state::pending), n(ledger::job_state::running),
                     n(ledger::job_state::delivered), n(ledger::job_state::failed_transient),
@@ -663,7 +686,7 @@ int cmd_status(common_options const& o, bool json)
     if (events->empty())
         std::cout << "  (none)\n";
     for (auto const& e : *events)
-        std::cout << "  " << local_time(e.at) << "  " << e.message << "\n";
+        std::cout << "  " << local_time(e.at) << "  " << log::escape_controls(e.message) << "\n";
     if (!retries->empty())
     {
         std::cout << "\nWaiting to retry:\n";
@@ -676,7 +699,8 @@ int cmd_status(common_options const& o, bool json)
     {
         std::cout << "\nFailed (camrelay retry puts them back):\n";
         for (auto const& e : *failures)
-            std::cout << "  " << local_time(e.at) << "  " << e.message << "\n";
+            std::cout << "  " << local_time(e.at) << "  " << log::escape_controls(e.message)
+                      << "\n";
     }
     return 0;
 }
@@ -741,7 +765,8 @@ int cmd_config_defaults()
 int cmd_describe(std::string const& kind, std::string const& type)
 {
     auto print = [](std::string_view name, std::string_view summary,
-                    std::span<const config::option_spec> options) {
+                    std::span<const config::option_spec> options)
+    {
         std::cout << name << ": " << summary << "\n";
         for (auto const& o : options)
         {

@@ -259,7 +259,7 @@ class BadCamera(t.CamrelayTestCase):
         self.photos(8)
         cfg = self.write_config(folder_config(self.data, self.card, self.dest))
         p = t.run(["import", "-q", "-c", cfg], faults="usb.read=EIO")
-        self.assertExit(p, 1)
+        self.assertExit(p, t.EXIT_LEFT_ON_CAMERA)
         single = [l for l in p.stderr.splitlines() if "[usb]" in l and " not fetched: " in l]
         self.assertEqual(len(single), 5, p.stderr)
         summed = [l for l in p.stderr.splitlines() if "3 more files not fetched in this scan" in l]

@@ -2,7 +2,7 @@
 card whose link text is padded to the target's length (so lstat and stat give the same size), a
 symlinked folder, a FIFO and a socket named like photos, a device node (root only), next to good
 photos. camrelay must fetch the good photos, never a byte from outside the card, never block,
-name every refused entry, exit 1, and keep them as unreadable events; a read that never returns
+name every refused entry, exit 3 (left on the camera), and keep them as unreadable events; a read that never returns
 must not hold up a stop (SIGTERM to `run`, and to `import`)."""
 
 import os
@@ -68,7 +68,7 @@ class HostileCard(t.CamrelayTestCase):
     def test_refuses_links_fifos_devices_and_fetches_the_rest(self):
         good, refused = self.build_card()
         p = self.import_()
-        self.assertExit(p, 1)
+        self.assertExit(p, t.EXIT_LEFT_ON_CAMERA)
         s = t.parse_summary(p.stdout)
         self.assertEqual((s["new"], s["delivered"]), (3, 3), p.stdout)
         self.assertDeliveredExactly(self.dest, good)
@@ -91,9 +91,9 @@ class HostileCard(t.CamrelayTestCase):
         st = t.status_json(self.data)
         self.assertEqual(st["cameras"][0]["objects"], 3)
 
-        # Again: nothing new is fetched, the refused entries are reported again, still exit 1.
+        # Again: nothing new is fetched, the refused entries are reported again, still exit 3 (left on the camera).
         p = self.import_()
-        self.assertExit(p, 1)
+        self.assertExit(p, t.EXIT_LEFT_ON_CAMERA)
         s = t.parse_summary(p.stdout)
         self.assertEqual((s["new"], s["known"]), (0, 3), p.stdout)
         self.assertEqual(t.scalar(self.data, "SELECT COUNT(*) FROM events WHERE kind='unreadable'"),
@@ -117,7 +117,7 @@ class HostileCard(t.CamrelayTestCase):
         evil = "IMG\n2026-01-01 00:00:00.000 info  [usb] forged\x1b[2J.JPG"
         os.symlink("/nonexistent", os.path.join(folder, evil))
         p = self.import_()
-        self.assertExit(p, 1)
+        self.assertExit(p, t.EXIT_LEFT_ON_CAMERA)
         self.assertNotIn("\x1b", p.stderr)
         self.assertNotIn("\n2026-01-01", p.stderr)
         self.assertIn("IMG\\n2026-01-01 00:00:00.000 info  [usb] forged\\x1b[2J.JPG", p.stderr)
@@ -128,7 +128,7 @@ class HostileCard(t.CamrelayTestCase):
         os.makedirs(deep)
         t.make_photos(deep, ["IMG_0999.JPG"], self.work, folder=".")
         p = self.import_()
-        self.assertExit(p, 1)
+        self.assertExit(p, t.EXIT_LEFT_ON_CAMERA)
         self.assertDeliveredExactly(self.dest, good)
         self.assertRegex(p.stderr, r"/D00/.*/D15/D16 could not be read: folder nested more than "
                                    r"16 levels deep")
@@ -171,7 +171,7 @@ class HostileCard(t.CamrelayTestCase):
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=40)
         took = time.monotonic() - t0
-        self.assertEqual(rc, 1, output())
+        self.assertEqual(rc, t.EXIT_LEFT_ON_CAMERA, output())  # photos left on the card
         self.assertLess(took, 20, output())
         self.assertIn("thread is abandoned", output())
         self.assertIn("(interrupted)", output())
