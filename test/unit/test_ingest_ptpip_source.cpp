@@ -84,10 +84,12 @@ class fake_camera
     void set_big(bool b) { big_ = b; }
     /// GetObjectPropValue (0x9803) in DeviceInfo; ObjectSize answers `size_answer_bytes` bytes of
     /// the UINT64 size (8: correct; other: an odd answer).
-    void set_size_property(bool on, std::size_t size_answer_bytes = 8)
+    void set_size_property(bool on, std::size_t size_answer_bytes = 8,
+                           std::uint64_t claimed_size = 0)
     {
         size_property_ = on;
         size_answer_bytes_ = size_answer_bytes;
+        claimed_size_ = claimed_size;
     }
     /// DeviceInfo lists GetPartialObject64 (0x95C1) and not GetPartialObject.
     void set_only_partial64(bool on) { only_partial64_ = on; }
@@ -293,7 +295,7 @@ class fake_camera
                     break;
                 }
                 ptp::byte_vector out;
-                ptp::writer(out).u64(o->content.size());
+                ptp::writer(out).u64(claimed_size_ ? claimed_size_.load() : o->content.size());
                 out.resize(size_answer_bytes_);
                 data(out);
                 break;
@@ -396,6 +398,7 @@ class fake_camera
     std::atomic<bool> big_{false};
     std::atomic<bool> size_property_{false};
     std::atomic<std::size_t> size_answer_bytes_{8};
+    std::atomic<std::uint64_t> claimed_size_{0};
     std::atomic<bool> only_partial64_{false};
     std::atomic<int> get_objects_{0};
     std::atomic<int> size_queries_{0};
@@ -757,12 +760,17 @@ TEST_F(source_fixture, big_object_size_from_the_object_size_property)
 // the object is read whole with GetObject to the end of the data phase, and not resumable.
 TEST_F(source_fixture, big_object_without_the_property_is_read_to_the_end)
 {
-    for (bool odd : {false, true})
+    for (int odd : {0, 1, 2})
     {
-        SCOPED_TRACE(odd ? "odd ObjectSize answer" : "no ObjectSize property");
+        SCOPED_TRACE(odd == 0   ? "no ObjectSize property"
+                     : odd == 1 ? "odd ObjectSize answer"
+                                : "ObjectSize past max_object_size");
         fake_camera cam(sample_card());
         cam.set_big(true);
-        cam.set_size_property(odd, 4); // odd: 4 bytes where a UINT64 belongs
+        if (odd == 1)
+            cam.set_size_property(true, 4); // 4 bytes where a UINT64 belongs
+        if (odd == 2)
+            cam.set_size_property(true, 8, 1ull << 50); // 1 PiB: not believed (cap 1 TiB)
         recording_handler h;
         auto src = make(cam.port(), h);
         auto f = src->import_once({});
