@@ -80,6 +80,27 @@ class fake_camera
     void set_flood(bool f) { flood_ = f; }
     /// ObjectInfo names storage 0x00020001 while GetStorageIDs lists 0x00010001.
     void set_storage_mismatch(bool m) { storage_mismatch_ = m; }
+    /// ObjectInfo says ObjectCompressedSize 0xFFFFFFFF (an object over 4 GiB) for every object.
+    void set_big(bool b) { big_ = b; }
+    /// GetObjectPropValue (0x9803) in DeviceInfo; ObjectSize answers `size_answer_bytes` bytes of
+    /// the UINT64 size (8: correct; other: an odd answer).
+    void set_size_property(bool on, std::size_t size_answer_bytes = 8,
+                           std::uint64_t claimed_size = 0)
+    {
+        size_property_ = on;
+        size_answer_bytes_ = size_answer_bytes;
+        claimed_size_ = claimed_size;
+    }
+    /// DeviceInfo lists GetPartialObject64 (0x95C1) and not GetPartialObject.
+    void set_only_partial64(bool on) { only_partial64_ = on; }
+    /// GetPartialObject64 requests: handle, 64-bit offset (low | high << 32).
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> partial64_requests()
+    {
+        std::lock_guard l(m_);
+        return partial64_;
+    }
+    int get_object_requests() const { return get_objects_; }
+    int size_property_requests() const { return size_queries_; }
     std::uint64_t flood_sent() const { return flood_sent_; }
     std::vector<std::pair<std::uint32_t, std::uint32_t>> partial_requests()
     {
@@ -204,7 +225,11 @@ class fake_camera
                 di.manufacturer = "Fake Corp";
                 di.model = "FC-1";
                 di.serial_number = "SN123";
-                di.operations_supported = {ptp::op_code::get_partial_object};
+                di.operations_supported = {ptp::op_code::get_object_info, ptp::op_code::get_object,
+                                           only_partial64_ ? ptp::op_code::mtp_get_partial_object_64
+                                                           : ptp::op_code::get_partial_object};
+                if (size_property_)
+                    di.operations_supported.push_back(ptp::op_code::mtp_get_object_prop_value);
                 ptp::byte_vector out;
                 (void)ptp::encode(di, out);
                 data(out);
@@ -251,12 +276,62 @@ class fake_camera
                 ptp::object_info oi;
                 oi.storage_id = storage_mismatch_ ? 0x00020001 : 0x00010001;
                 oi.format = o->format;
-                oi.compressed_size = static_cast<std::uint32_t>(o->content.size());
+                oi.compressed_size =
+                    big_ ? 0xFFFFFFFFu : static_cast<std::uint32_t>(o->content.size());
                 oi.filename = o->name;
                 oi.capture_date = o->date;
                 ptp::byte_vector out;
                 (void)ptp::encode(oi, out);
                 data(out);
+                break;
+            }
+            case 0x9803:
+            { // GetObjectPropValue(handle, prop)
+                ++size_queries_;
+                auto const* o = find(param(0));
+                if (!o || !size_property_ || param(1) != 0xDC04)
+                {
+                    send(cmd, pp::operation_response{0x2009, tid, {}});
+                    break;
+                }
+                ptp::byte_vector out;
+                ptp::writer(out).u64(claimed_size_ ? claimed_size_.load() : o->content.size());
+                out.resize(size_answer_bytes_);
+                data(out);
+                break;
+            }
+            case 0x1009:
+            { // GetObject
+                ++get_objects_;
+                auto const* o = find(param(0));
+                if (!o)
+                {
+                    send(cmd, pp::operation_response{0x2009, tid, {}});
+                    break;
+                }
+                auto bytes = std::as_bytes(std::span(o->content.data(), o->content.size()));
+                data(ptp::byte_vector(bytes.begin(), bytes.end()));
+                break;
+            }
+            case 0x95C1:
+            { // GetPartialObject64(handle, offset low, offset high, max)
+                auto const* o = find(param(0));
+                std::uint64_t off = param(1) | (static_cast<std::uint64_t>(param(2)) << 32);
+                {
+                    std::lock_guard l(m_);
+                    partial64_.emplace_back(param(0), off);
+                }
+                if (!o || !only_partial64_ || off > o->content.size())
+                {
+                    send(cmd, pp::operation_response{0x2009, tid, {}});
+                    break;
+                }
+                auto n = std::min<std::size_t>(param(3), o->content.size() - off);
+                auto bytes = std::as_bytes(std::span(o->content.data() + off, n));
+                ptp::byte_vector payload(bytes.begin(), bytes.end());
+                send(cmd, pp::start_data{tid, payload.size()});
+                send(cmd, pp::end_data{tid, payload});
+                ok({static_cast<std::uint32_t>(n)});
                 break;
             }
             case 0x101B:
@@ -320,6 +395,14 @@ class fake_camera
     std::atomic<bool> flood_{false};
     std::atomic<bool> storage_mismatch_{false};
     std::atomic<std::uint64_t> flood_sent_{0};
+    std::atomic<bool> big_{false};
+    std::atomic<bool> size_property_{false};
+    std::atomic<std::size_t> size_answer_bytes_{8};
+    std::atomic<std::uint64_t> claimed_size_{0};
+    std::atomic<bool> only_partial64_{false};
+    std::atomic<int> get_objects_{0};
+    std::atomic<int> size_queries_{0};
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> partial64_;
     std::atomic<int> connections_{0};
     std::mutex m_;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> partial_;
@@ -368,7 +451,8 @@ class recording_handler final : public ingest::object_handler
                            return {};
                        });
         ingest::fetch_result r;
-        if (ec || part.size() != obj.size)
+        // Like the ingester: size 0 is unknown (read to the end), not checked.
+        if (ec || (obj.size > 0 && part.size() != obj.size))
         {
             r.error = ec ? ec.message() : "short";
             return r;
@@ -649,6 +733,94 @@ TEST_F(source_fixture, handles_that_change_between_sessions_keep_the_identity)
         EXPECT_EQ(again.refs[o.name].folder, h.refs[o.name].folder) << o.name;
 }
 
+// ObjectCompressedSize 0xFFFFFFFF (over 4 GiB) with the MTP ObjectSize property: the identity
+// carries the 64-bit size, and the object is read by GetPartialObject as usual (resumable).
+TEST_F(source_fixture, big_object_size_from_the_object_size_property)
+{
+    fake_camera cam(sample_card());
+    cam.set_big(true);
+    cam.set_size_property(true);
+    recording_handler h;
+    auto src = make(cam.port(), h);
+    auto f = src->import_once({});
+    ASSERT_FALSE(f.code) << f.text();
+    for (auto const& o : sample_card())
+    {
+        EXPECT_EQ(h.stored[o.name], o.content) << o.name;
+        EXPECT_EQ(h.refs[o.name].size, o.content.size()) << o.name;
+    }
+    EXPECT_EQ(cam.size_property_requests(), 4);
+    EXPECT_EQ(cam.get_object_requests(), 0);
+    EXPECT_FALSE(cam.partial_requests().empty());
+    EXPECT_TRUE(h.unreadable.empty());
+}
+
+// 0xFFFFFFFF and no ObjectSize property (or an odd answer to it): the size is unknown before the
+// transfer. The identity has size 0 (stable across scans: the camera says the same each time),
+// the object is read whole with GetObject to the end of the data phase, and not resumable.
+TEST_F(source_fixture, big_object_without_the_property_is_read_to_the_end)
+{
+    for (int odd : {0, 1, 2})
+    {
+        SCOPED_TRACE(odd == 0   ? "no ObjectSize property"
+                     : odd == 1 ? "odd ObjectSize answer"
+                                : "ObjectSize past max_object_size");
+        fake_camera cam(sample_card());
+        cam.set_big(true);
+        if (odd == 1)
+            cam.set_size_property(true, 4); // 4 bytes where a UINT64 belongs
+        if (odd == 2)
+            cam.set_size_property(true, 8, 1ull << 50); // 1 PiB: not believed (cap 1 TiB)
+        recording_handler h;
+        auto src = make(cam.port(), h);
+        auto f = src->import_once({});
+        ASSERT_FALSE(f.code) << f.text();
+        for (auto const& o : sample_card())
+        {
+            EXPECT_EQ(h.stored[o.name], o.content) << o.name;
+            EXPECT_EQ(h.refs[o.name].size, 0u) << o.name;
+            EXPECT_EQ(h.offsets[o.name], std::vector<std::uint64_t>{0}) << o.name;
+        }
+        EXPECT_EQ(cam.size_property_requests(), odd ? 4 : 0);
+        EXPECT_EQ(cam.get_object_requests(), 4);
+        EXPECT_TRUE(cam.partial_requests().empty());
+        EXPECT_TRUE(h.unreadable.empty());
+
+        // The next import finds them known under the same identity: nothing moves.
+        recording_handler again;
+        again.stored = h.stored;
+        auto src2 = make(cam.port(), again);
+        ASSERT_FALSE(src2->import_once({}).code);
+        EXPECT_TRUE(fetch_order(again).empty());
+        EXPECT_EQ(cam.get_object_requests(), 4);
+    }
+}
+
+// A camera with GetPartialObject64 only: every chunk goes by 0x95C1 with its 64-bit offset, and a
+// cut transfer resumes from the kept offset through it.
+TEST_F(source_fixture, get_partial_object_64_chunks_and_resume)
+{
+    fake_camera cam(sample_card());
+    cam.set_only_partial64(true);
+    recording_handler h;
+    // A kept .part of IMG_0001.JPG: the fetch resumes at its size.
+    auto card = sample_card();
+    h.parts["IMG_0001.JPG"] = card[1].content.substr(0, 20000);
+    auto src = make(cam.port(), h);
+    auto f = src->import_once({});
+    ASSERT_FALSE(f.code) << f.text();
+    for (auto const& o : card)
+        EXPECT_EQ(h.stored[o.name], o.content) << o.name;
+    EXPECT_TRUE(cam.partial_requests().empty());
+    EXPECT_EQ(cam.get_object_requests(), 0);
+    std::vector<std::uint64_t> asked;
+    for (auto [handle, offset] : cam.partial64_requests())
+        if (handle == 2)
+            asked.push_back(offset);
+    EXPECT_EQ(asked, (std::vector<std::uint64_t>{20000, 36384}));
+    EXPECT_EQ(h.offsets["IMG_0001.JPG"], std::vector<std::uint64_t>{20000});
+}
+
 TEST(ptpip_retry_book, first_retry_next_scan_then_doubling_and_bounded)
 {
     using clk = plan::retry_book::clock;
@@ -749,6 +921,44 @@ TEST(ptpip_plan, next_chunk_covers_the_object_from_the_resume_offset)
     c = plan::next_chunk(5, 1 << 20, 1 << 20);
     ASSERT_TRUE(c);
     EXPECT_EQ(c->length, (1u << 20) - 5);
+}
+
+// Offsets past 4 GiB, planned without 4 GiB of bytes: GetPartialObject64 carries the offset in
+// two parameters; without it an object past 4 GiB is read whole (no resume), and a 32-bit plan
+// never produces an offset that does not fit.
+TEST(ptpip_plan, chunks_past_4_gib_need_get_partial_object_64)
+{
+    constexpr std::uint64_t gib4 = 1ull << 32;
+    constexpr std::uint64_t size = gib4 + (1u << 20); // 4 GiB + 1 MiB
+    auto c = plan::next_chunk(gib4 + 100, size, 1u << 20, true);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->offset, gib4 + 100);
+    EXPECT_EQ(c->length, (1u << 20) - 100);
+    EXPECT_FALSE(plan::next_chunk(size, size, 1u << 20, true));
+    // The last 32-bit offset still plans; one past it does not (it cannot be sent).
+    c = plan::next_chunk(gib4 - 1, size, 1u << 20, false);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->offset, gib4 - 1);
+    EXPECT_FALSE(plan::next_chunk(gib4, size, 1u << 20, false));
+
+    auto op = pp::ops::get_partial_object_64(9, gib4 * 3 + 7, 4096);
+    EXPECT_EQ(op.code, 0x95C1);
+    EXPECT_EQ(op.params, (std::vector<std::uint32_t>{9, 7, 3, 4096}));
+    EXPECT_EQ(op.max_data_in, 4096u);
+    auto prop = pp::ops::get_object_prop_value(9, ptp::object_prop::object_size);
+    EXPECT_EQ(prop.code, 0x9803);
+    EXPECT_EQ(prop.params, (std::vector<std::uint32_t>{9, 0xDC04}));
+    ASSERT_TRUE(prop.max_data_in);
+    EXPECT_LE(*prop.max_data_in, pp::dataset_limit);
+
+    using k = plan::transfer_kind;
+    EXPECT_EQ(plan::plan_transfer(size, true, true, true), k::partial64);
+    EXPECT_EQ(plan::plan_transfer(size, true, true, false), k::whole);
+    EXPECT_EQ(plan::plan_transfer(gib4, true, true, false), k::partial); // last offset fits
+    EXPECT_EQ(plan::plan_transfer(1000, true, true, true), k::partial);
+    EXPECT_EQ(plan::plan_transfer(1000, true, false, true), k::partial64);
+    EXPECT_EQ(plan::plan_transfer(1000, true, false, false), k::whole);
+    EXPECT_EQ(plan::plan_transfer(0, false, true, true), k::whole); // unknown size
 }
 
 TEST(ptpip_plan, guid_file_is_created_once_private)

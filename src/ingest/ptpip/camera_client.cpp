@@ -86,6 +86,8 @@ outcome camera_client::identify(std::string const& fallback_model)
     if (di.model.empty())
         di.model = fallback_model.empty() ? std::string("unknown") : fallback_model;
     partial_ = di.operations_supported.empty() || di.supports(ptp::op_code::get_partial_object);
+    partial64_ = di.supports(ptp::op_code::mtp_get_partial_object_64);
+    prop_value_ = di.supports(ptp::op_code::mtp_get_object_prop_value);
     info_.source_kind = cfg_.fuji ? "fuji" : "ptpip";
     info_.manufacturer = di.manufacturer;
     info_.model = di.model;
@@ -186,6 +188,14 @@ outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& ou
     c.handle = handle;
     c.format = info->format;
     c.ref = ref_of(*info, cfg_.fuji ? folder_for(info->storage_id, {}) : folder_of(*info));
+    if (info->compressed_size == 0xFFFFFFFFu)
+    {
+        take_64bit_size(c);
+        if (link_.broken() || stop_.stop_requested())
+            return fail_with(std::make_error_code(std::errc::connection_reset),
+                             "GetObjectPropValue(ObjectSize) failed: the camera closed the "
+                             "connection");
+    }
     if (!memory_.retries.due(c.ref.folder + "/" + c.ref.name, clock::now()))
         return {};
     // Fetched or known earlier in this import (before a reconnect): counted once already.
@@ -216,6 +226,43 @@ outcome camera_client::consider(std::uint32_t handle, std::vector<candidate>& ou
     return {};
 }
 
+void camera_client::take_64bit_size(candidate& c)
+{
+    c.ref.size = 0;
+    c.size_known = false;
+    if (prop_value_)
+    {
+        ptp::byte_vector data;
+        auto r =
+            link_.transact(pp::ops::get_object_prop_value(c.handle, ptp::object_prop::object_size),
+                           [&](ptp::bytes_view b) { data.insert(data.end(), b.begin(), b.end()); });
+        std::uint64_t value = 0;
+        if (r && r->ok() && data.size() == 8)
+            value = ptp::load_u64(data.data());
+        if (value > 0 && value <= cfg_.max_object_size)
+        {
+            c.ref.size = value;
+            c.size_known = true;
+            if (size_from_property_++ == 0)
+                log::debug(log_tag,
+                           "camera={} object_size_from_property: {} has ObjectCompressedSize "
+                           "0xFFFFFFFF; ObjectSize says {} bytes",
+                           info_.identity, c.ref.name, value);
+            return;
+        }
+        if (link_.broken())
+            return;
+        if (size_property_odd_++ == 0)
+            log::debug(log_tag,
+                       "camera={} {}: ObjectSize property not usable ({}, {} bytes, value {}); "
+                       "reading the object to the end",
+                       info_.identity, c.ref.name,
+                       !r ? describe(r.error())
+                          : (r->ok() ? std::string("answered") : std::string("refused")),
+                       data.size(), value);
+    }
+}
+
 outcome camera_client::fetch_one(candidate const& c)
 {
     std::error_code link_error;
@@ -224,8 +271,14 @@ outcome camera_client::fetch_one(candidate const& c)
     pace p;
     p.min_rate = cfg_.min_rate;
     p.window = cfg_.rate_window;
+    auto const kind = plan_transfer(c.ref.size, c.size_known, partial_, partial64_);
+    bool const whole = kind == transfer_kind::whole;
+    // Unknown size: the data phase may run to max_object_size; the deadline allows for it (the
+    // min_rate windows still end a camera that stalls).
+    std::uint64_t const bound = c.size_known ? c.ref.size : cfg_.max_object_size;
     p.deadline = clock::now() + cfg_.object_slack +
-                 std::chrono::seconds(cfg_.min_rate ? c.ref.size / cfg_.min_rate : 0);
+                 std::chrono::seconds(cfg_.min_rate ? bound / cfg_.min_rate : 0);
+    std::uint64_t whole_bytes = 0;
     auto read = [&](std::uint64_t offset, chunk_sink const& sink) -> std::error_code
     {
         std::error_code sink_error;
@@ -234,40 +287,53 @@ outcome camera_client::fetch_one(candidate const& c)
             if (!sink_error)
                 sink_error = sink(b);
         };
-        if (!partial_)
+        if (whole)
         {
             if (offset > 0)
                 return std::make_error_code(std::errc::operation_not_supported);
-            // Never more than the declared size into the spool: the session fails the
-            // transaction past it (data_phase_too_long), and nothing beyond it is delivered.
+            // Never more than the declared (or 64-bit) size into the spool: the session fails the
+            // transaction past it (data_phase_too_long), and nothing beyond it is delivered. An
+            // unknown size is read to the end of the data phase, up to max_object_size.
             auto op = pp::ops::get_object(c.handle);
-            op.max_data_in = c.ref.size;
+            op.max_data_in = bound;
             std::uint64_t got = 0;
             auto r = link_.transact(
                 std::move(op),
                 [&](ptp::bytes_view b)
                 {
-                    auto room = c.ref.size - std::min(got, c.ref.size);
+                    auto room = bound - std::min(got, bound);
                     auto take = std::min<std::uint64_t>(room, b.size());
                     got += b.size();
                     if (take > 0)
                         deliver(b.first(static_cast<std::size_t>(take)));
                 },
                 &p);
+            whole_bytes = std::min(got, bound);
             if (!r)
                 return link_error = r.error();
             if (sink_error)
                 return sink_error;
-            return r->ok() ? std::error_code{} : std::make_error_code(std::errc::io_error);
+            if (!r->ok())
+                return std::make_error_code(std::errc::io_error);
+            // An object of unknown size (over 4 GiB by its ObjectInfo) that came empty is no
+            // object: never stored as an empty file.
+            if (!c.size_known && got == 0)
+                return std::make_error_code(std::errc::protocol_error);
+            return {};
         }
+        bool const wide = kind == transfer_kind::partial64;
         std::uint64_t done = offset;
-        while (auto chunk = next_chunk(done, c.ref.size, cfg_.chunk))
+        while (auto chunk = next_chunk(done, c.ref.size, cfg_.chunk, wide))
         {
             if (stop_.stop_requested())
                 return cancelled();
             std::uint64_t got = 0;
+            auto op = wide ? pp::ops::get_partial_object_64(c.handle, chunk->offset, chunk->length)
+                           : pp::ops::get_partial_object(c.handle,
+                                                         static_cast<std::uint32_t>(chunk->offset),
+                                                         chunk->length);
             auto r = link_.transact(
-                pp::ops::get_partial_object(c.handle, chunk->offset, chunk->length),
+                std::move(op),
                 [&](ptp::bytes_view b)
                 {
                     got += b.size();
@@ -288,7 +354,7 @@ outcome camera_client::fetch_one(candidate const& c)
         }
         return {};
     };
-    auto res = out_.fetch(camera_id_, info_, c.ref, read, partial_);
+    auto res = out_.fetch(camera_id_, info_, c.ref, read, !whole);
     object_problem problem{c.ref.folder, c.ref.name, c.handle, "", false};
     if (res.status == fetch_status::failed)
     {
@@ -316,8 +382,13 @@ outcome camera_client::fetch_one(candidate const& c)
         unreadable(std::move(problem));
         return {};
     }
-    if (!partial_)
+    if (whole)
         progress_ += res.bytes;
+    if (!c.size_known && size_from_data_++ == 0)
+        log::debug(log_tag,
+                   "camera={} object_size_from_data: {} has ObjectCompressedSize 0xFFFFFFFF and no "
+                   "ObjectSize property; read to the end: {} bytes",
+                   info_.identity, c.ref.name, whole_bytes);
     readable(problem);
     if (!selected_mode_)
     {

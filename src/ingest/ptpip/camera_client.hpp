@@ -123,6 +123,11 @@ class camera_client
     /// once), so the folder identity is stable.
     outcome consider(std::uint32_t handle, std::vector<candidate>& out,
                      std::optional<std::uint32_t> listed_under = std::nullopt);
+    /// ObjectInfo said 0xFFFFFFFF (the object is 4 GiB or more): the 64-bit MTP ObjectSize
+    /// property when the camera offers GetObjectPropValue and answers with one UINT64 (counted
+    /// object_size_from_property); otherwise the size is unknown and `c` is read to the end
+    /// (counted object_size_from_data when it is).
+    void take_64bit_size(candidate& c);
     outcome fetch_all(std::vector<candidate>& list);
     outcome fetch_one(candidate const& c);
     /// Logs the tolerated deviations at debug level when a new kind was seen since the last
@@ -139,7 +144,12 @@ class camera_client
     std::string reported_leniencies_;  ///< the kinds last logged (names only)
     camera_info info_;
     std::int64_t camera_id_ = 0;
-    bool partial_ = true; ///< GetPartialObject supported
+    bool partial_ = true;                  ///< GetPartialObject supported
+    bool partial64_ = false;               ///< GetPartialObject64 (0x95C1) listed in DeviceInfo
+    bool prop_value_ = false;              ///< GetObjectPropValue (0x9803) listed in DeviceInfo
+    std::uint64_t size_from_property_ = 0; ///< object_size_from_property uses
+    std::uint64_t size_from_data_ = 0;     ///< object_size_from_data uses
+    std::uint64_t size_property_odd_ = 0;  ///< ObjectSize answers not taken (fell back)
     std::map<std::uint32_t, std::pair<std::string, std::uint32_t>>
         parents_;                             ///< handle: name, parent
     std::set<std::uint32_t> settled_;         ///< handles known or fetched this session

@@ -33,7 +33,11 @@ struct source_config
     std::uint64_t min_rate = 16 * 1024;    ///< bytes/s an object transfer must keep
     std::chrono::seconds rate_window{30};  ///< min_rate is averaged over this
     std::chrono::seconds object_slack{60}; ///< object deadline: this + size / min_rate
-    bool discover = false;                 ///< SSDP discovery instead of `address` (run only)
+    /// Cap of an object whose size the camera does not tell (ObjectInfo 0xFFFFFFFF, no ObjectSize
+    /// property): its GetObject data phase may run to this, no further; also the largest 64-bit
+    /// ObjectSize believed.
+    std::uint64_t max_object_size = 1ull << 40;
+    bool discover = false; ///< SSDP discovery instead of `address` (run only)
     /// This camera announced itself (SSDP): it must prove to be one (a DeviceInfo that decodes
     /// and offers GetObjectInfo and GetObject) before anything is fetched.
     bool discovered = false;

@@ -229,8 +229,10 @@ outcome camera_client::scan_fuji_selected()
             std::uint64_t done = 0;
             while (auto chunk = next_chunk(done, c.ref.size, cfg_.chunk))
             {
-                auto r = link_.transact(
-                    pp::ops::get_partial_object(1, chunk->offset, chunk->length), {}, &p);
+                auto r =
+                    link_.transact(pp::ops::get_partial_object(
+                                       1, static_cast<std::uint32_t>(chunk->offset), chunk->length),
+                                   {}, &p);
                 if (!r)
                     return fail_with(r.error(), "camera " + info_.name + ": " +
                                                     describe(r.error()) + " while skipping " +

@@ -217,15 +217,28 @@ void order_candidates(std::vector<candidate>& list, bool newest_first, bool jpeg
 }
 
 std::optional<chunk_request> next_chunk(std::uint64_t done, std::uint64_t size,
-                                        std::uint32_t chunk_size)
+                                        std::uint32_t chunk_size, bool offset64)
 {
-    if (done >= size || chunk_size == 0 || done > 0xFFFFFFFFull)
+    if (done >= size || chunk_size == 0 || (!offset64 && done > 0xFFFFFFFFull))
         return std::nullopt;
     auto left = size - done;
     chunk_request r;
-    r.offset = static_cast<std::uint32_t>(done);
+    r.offset = done;
     r.length = static_cast<std::uint32_t>(std::min<std::uint64_t>(left, chunk_size));
     return r;
+}
+
+transfer_kind plan_transfer(std::uint64_t size, bool size_known, bool partial, bool partial64)
+{
+    if (!size_known)
+        return transfer_kind::whole;
+    // Offsets run to size - 1: every one fits 32 bits up to a size of exactly 4 GiB.
+    bool wide = size > 0x100000000ull;
+    if (partial64 && (wide || !partial))
+        return transfer_kind::partial64;
+    if (partial && !wide)
+        return transfer_kind::partial;
+    return transfer_kind::whole;
 }
 
 std::string identity_of(std::string const& manufacturer, std::string const& model,

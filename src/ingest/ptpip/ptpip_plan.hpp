@@ -40,7 +40,10 @@ result<proto::ptpip::guid> load_or_create_guid(std::string const& path);
 struct candidate
 {
     std::uint32_t handle = 0;
-    object_ref ref;
+    object_ref ref; ///< ref.size: the 64-bit size; 0 when the camera gave none (size_known false)
+    /// ObjectInfo said 0xFFFFFFFF (over 4 GiB) and no ObjectSize property told the real size: the
+    /// object is read whole with GetObject to the end of its data phase (no resume).
+    bool size_known = true;
     proto::ptp::object_format format = proto::ptp::object_format::undefined;
 };
 
@@ -64,17 +67,34 @@ bool is_jpeg(candidate const& c);
 /// handle), with every JPEG before everything else when `jpeg_first`.
 void order_candidates(std::vector<candidate>& list, bool newest_first, bool jpeg_first);
 
-/// One GetPartialObject request.
+/// One GetPartialObject (or GetPartialObject64) request.
 struct chunk_request
 {
-    std::uint32_t offset = 0;
+    std::uint64_t offset = 0; ///< fits 32 bits unless planned with offset64
     std::uint32_t length = 0;
 };
 
 /// The next GetPartialObject to send for an object of `size` bytes with `done` bytes already
 /// spooled; nullopt when complete. Lengths never exceed `chunk_size` nor the end of the object.
+/// Without `offset64` (GetPartialObject's offset is 32 bits) also nullopt once `done` no longer
+/// fits: plan_transfer never sends such an object by 32-bit chunks.
 std::optional<chunk_request> next_chunk(std::uint64_t done, std::uint64_t size,
-                                        std::uint32_t chunk_size);
+                                        std::uint32_t chunk_size, bool offset64 = false);
+
+/// How an object is read.
+enum class transfer_kind
+{
+    partial,   ///< GetPartialObject chunks (resumable)
+    partial64, ///< GetPartialObject64 chunks (resumable past 4 GiB)
+    whole,     ///< one GetObject from byte 0 (not resumable)
+};
+
+/// The way to read an object of `size` bytes (`size_known` false: ObjectInfo said 0xFFFFFFFF
+/// and the camera told no 64-bit size) from a camera that offers GetPartialObject (`partial`)
+/// and/or GetPartialObject64 (`partial64`). An unknown size is read whole to the end; an object
+/// past 4 GiB without GetPartialObject64 is read whole too (a 32-bit offset cannot reach its
+/// tail, so it cannot resume).
+transfer_kind plan_transfer(std::uint64_t size, bool size_known, bool partial, bool partial64);
 
 /// The camera identity used in the ledger: "ptpip:MANUFACTURER:MODEL:SERIAL" (serial replaced by
 /// the camera's GUID in hex when the camera reports none).

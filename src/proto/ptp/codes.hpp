@@ -67,10 +67,17 @@ enum class op_code : std::uint16_t
     fuji_step_exposure_bias = 0x902E,      // Fuji StepExposureBias
     fuji_cancel_initiate_capture = 0x9030, // Fuji CancelInitiateCapture
 
+    mtp_get_partial_object_64 = 0x95C1,      // MTP GetPartialObject64 (handle, offset lo, hi, max)
     mtp_get_object_props_supported = 0x9801, // MTP GetObjectPropsSupported
     mtp_get_object_prop_desc = 0x9802,       // MTP GetObjectPropDesc
     mtp_get_object_prop_value = 0x9803,      // MTP GetObjectPropValue
     mtp_get_object_prop_list = 0x9805,       // MTP GetObjectPropList
+};
+
+/// MTP object property codes (MTP 1.1 Appendix B), as GetObjectPropValue's second parameter.
+enum class object_prop : std::uint16_t
+{
+    object_size = 0xDC04, // ObjectSize (UINT64: the size ObjectInfo cannot hold past 4 GiB)
 };
 
 /// Response codes (ISO 15740 §11; PTP 1.1 0x2021-0x2023).

@@ -68,6 +68,17 @@ operation get_partial_object(std::uint32_t handle, std::uint32_t offset, std::ui
 {
     return op(ptp::op_code::get_partial_object, {handle, offset, max_bytes}, max_bytes);
 }
+operation get_partial_object_64(std::uint32_t handle, std::uint64_t offset, std::uint32_t max_bytes)
+{
+    return op(ptp::op_code::mtp_get_partial_object_64,
+              {handle, static_cast<std::uint32_t>(offset & 0xFFFFFFFFu),
+               static_cast<std::uint32_t>(offset >> 32), max_bytes},
+              max_bytes);
+}
+operation get_object_prop_value(std::uint32_t handle, ptp::object_prop prop)
+{
+    return op(ptp::op_code::mtp_get_object_prop_value, {handle, ptp::to_underlying(prop)});
+}
 operation get_device_prop_desc(ptp::device_prop prop)
 {
     return op(ptp::op_code::get_device_prop_desc, {ptp::to_underlying(prop)});

@@ -89,6 +89,11 @@ operation get_object(std::uint32_t handle);
 operation get_thumb(std::uint32_t handle);
 /// Response Param1 = bytes actually sent.
 operation get_partial_object(std::uint32_t handle, std::uint32_t offset, std::uint32_t max_bytes);
+/// 0x95C1: a 64-bit offset (params handle, offset low, offset high, max bytes).
+operation get_partial_object_64(std::uint32_t handle, std::uint64_t offset,
+                                std::uint32_t max_bytes);
+/// 0x9803 MTP GetObjectPropValue: one property value (a dataset; ObjectSize is a UINT64).
+operation get_object_prop_value(std::uint32_t handle, ptp::object_prop prop);
 operation get_device_prop_desc(ptp::device_prop prop);
 operation get_device_prop_value(ptp::device_prop prop);
 operation set_device_prop_value(ptp::device_prop prop, ptp::byte_vector value);
