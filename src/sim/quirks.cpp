@@ -29,7 +29,7 @@ constexpr std::array<quirk_entry, 10> table{{
      "hostile: GetObjectHandles' data phase never ends (Data packets up to 1 GiB, then close)",
      true},
     {quirk::overlong_object, "overlong-object",
-     "hostile: GetObject streams 64 MiB past the declared size", true},
+     "hostile: GetObject and GetPartialObject stream 64 MiB past what was asked for", true},
     {quirk::slow_drip, "slow-drip",
      "hostile: object data at 1 byte per second, connection closed after 120 s", true},
 }};

@@ -853,14 +853,15 @@ void responder::start_transfer(std::uint16_t op, std::uint32_t tid, sim_object c
         return reply(code(response_code::invalid_parameter), tid);
     length = std::min(length, size - offset);
     std::uint64_t content = length;
-    bool whole = op == ptp::to_underlying(op_code::get_object);
-    if (whole && cam_.quirks.has(quirk::overlong_object))
+    // overlong-object: GetObject and GetPartialObject both send far more than asked for (and
+    // than ObjectInfo declares); the response still says the requested length.
+    if (cam_.quirks.has(quirk::overlong_object))
         length += overlong_object_extra;
     if (cam_.kind == flavor::fuji &&
         length > std::numeric_limits<std::uint32_t>::max() - fuji::container_header_size)
         return reply(code(response_code::general_error), tid); // a container length is 32-bit
     if (!params.empty())
-        params[0] = static_cast<std::uint32_t>(std::min<std::uint64_t>(length, 0xFFFFFFFFu));
+        params[0] = static_cast<std::uint32_t>(std::min<std::uint64_t>(content, 0xFFFFFFFFu));
     auto t = std::make_unique<transfer>();
     t->file.fd = f.fd;
     f.fd = -1;
