@@ -249,6 +249,19 @@ class SimQuirks(t.CamrelayTestCase):
             s = t.parse_summary(text)
             self.assertEqual((s["new"], s["known"]), (0, len(want)), text)
 
+    def test_help_and_docs_list_the_same_quirks(self):
+        out = subprocess.run([t.BIN, "sim", "--help"], stdout=subprocess.PIPE, text=True,
+                             timeout=30).stdout
+        listed = set(re.findall(r"^  ([a-z][a-z0-9-]+) {2,}\S", out.split("Quirks")[-1], re.M))
+        self.assertIn("short-objectinfo", listed)
+        docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                            "wifi-cameras.md")
+        with open(docs, encoding="utf-8") as f:
+            text = f.read()
+        table = text[text.index("Quirk profiles (`--quirk`"):text.index("Not simulated:")]
+        documented = set(re.findall(r"^\| `([a-z][a-z0-9-]+)` \| ", table, re.M))
+        self.assertEqual(listed, documented, "sim --help vs docs/wifi-cameras.md")
+
     # ------------------------------------------------------------------ real-camera profiles
 
     @unittest.skipUnless(GPHOTO2, "gphoto2 not installed")
