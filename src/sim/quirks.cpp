@@ -8,7 +8,7 @@ namespace camrelay::sim
 namespace
 {
 
-constexpr std::array<quirk_entry, 10> table{{
+constexpr std::array<quirk_entry, 11> table{{
     {quirk::short_objectinfo, "short-objectinfo",
      "ObjectInfo ends after the CaptureDate string (no ModificationDate, no Keywords)", false},
     {quirk::padded_objectinfo, "padded-objectinfo",
@@ -24,6 +24,10 @@ constexpr std::array<quirk_entry, 10> table{{
     {quirk::big_video, "big-video",
      "add a synthetic BIGVIDEO.MOV of 4 GiB + 123457 bytes in slot 1's root: "
      "ObjectCompressedSize 0xFFFFFFFF, 64-bit size by GetObjectPropValue(0xDC04)",
+     false},
+    {quirk::camera_selected, "camera-selected",
+     "fuji: CameraState 1; the owner sent the first --select N photos, one after another as "
+     "handle 1; the camera closes after the last",
      false},
     {quirk::endless_data, "endless-data",
      "hostile: GetObjectHandles' data phase never ends (Data packets up to 1 GiB, then close)",

@@ -88,6 +88,7 @@ struct responder::transfer
     std::uint64_t content = 0;   ///< bytes of real content; past it: 0x5A (overlong-object)
     bool endless = false;        ///< endless-data: no EndData, close when `remaining` is sent
     bool drip = false;           ///< slow-drip: 1 byte per piece, the driver paces
+    bool ends_selected = false;  ///< camera-selected: this read reaches the end of the photo
     std::uint64_t announced = 0; ///< StartData's total length
     std::uint16_t op = 0;
     std::uint32_t tid = 0;
@@ -196,8 +197,30 @@ std::uint32_t responder::internal(std::uint32_t h) const noexcept
     return h > handle_offset_ ? h - handle_offset_ : 0;
 }
 
+std::size_t responder::selected_count() const noexcept
+{
+    return std::min(cam_.select, cam_.store.count());
+}
+
 sim_object const* responder::lookup(std::uint32_t client_handle) const noexcept
 {
+    if (camera_selected())
+    {
+        // The camera puts the next selected photo into handle 1 after each download (§2.A
+        // variants, fudge fuji_download_classic).
+        if (client_handle != 1 || cam_.selected_sent >= selected_count())
+            return nullptr;
+        std::size_t files = 0;
+        for (auto h : cam_.store.handles())
+        {
+            auto const* o = cam_.store.find(h);
+            if (o->folder)
+                continue;
+            if (files++ == cam_.selected_sent)
+                return o;
+        }
+        return nullptr;
+    }
     auto const* o = cam_.store.find(internal(client_handle));
     if (o && cam_.kind == flavor::fuji && o->folder)
         return nullptr; // Fuji serves its files flat
@@ -576,14 +599,20 @@ std::optional<ptp::byte_vector> responder::prop_value(std::uint16_t prop) const
                                  : client_state == 1 ? 1
                                  : client_state == 3 ? 3
                                                      : 2;
+    bool selected = camera_selected();
+    if (selected)
+        camera_state = 1; // the owner chose "send to smartphone" on the camera
+    auto object_count = static_cast<std::uint32_t>(
+        selected ? selected_count() - std::min(cam_.selected_sent, selected_count())
+                 : cam_.store.objects().size());
     switch (static_cast<dp>(prop))
     {
     case dp::fuji_events_list:
     {
         std::vector<ptp::fuji::prop_change> list{
             {dp::fuji_camera_state, camera_state},
-            {dp::fuji_selected_imgs_mode, 0},
-            {dp::fuji_object_count, static_cast<std::uint32_t>(cam_.store.objects().size())},
+            {dp::fuji_selected_imgs_mode, selected ? 1u : 0u},
+            {dp::fuji_object_count, object_count},
         };
         ptp::fuji::encode_event_list(list, out);
         return out;
@@ -599,8 +628,7 @@ std::optional<ptp::byte_vector> responder::prop_value(std::uint16_t prop) const
         w.u16(static_cast<std::uint16_t>(written(static_cast<dp>(prop), 0)));
         return out;
     case dp::fuji_object_count:
-        w.u16(
-            static_cast<std::uint16_t>(std::min<std::size_t>(cam_.store.objects().size(), 0xFFFF)));
+        w.u16(static_cast<std::uint16_t>(std::min<std::uint32_t>(object_count, 0xFFFF)));
         return out;
     // Version properties: values an X-T5 reports (§3.3); a written value is read back.
     case dp::fuji_image_get_version:
@@ -874,6 +902,7 @@ void responder::start_transfer(std::uint16_t op, std::uint32_t tid, sim_object c
     t->content = content;
     t->synthetic = o.synthetic;
     t->drip = cam_.quirks.has(quirk::slow_drip);
+    t->ends_selected = camera_selected() && offset + content == size;
     t->params = std::move(params);
     transfer_ = std::move(t);
     log::debug(log_tag, "transfer handle={} offset={} length={}", o.handle, offset, length);
@@ -992,8 +1021,25 @@ void responder::refill()
     {
         auto tid = t.tid;
         auto params = std::move(t.params);
+        bool goodbye = false;
+        if (t.ends_selected)
+        {
+            ++cam_.selected_sent;
+            log::info(log_tag, "camera-selected photo {} of {} sent", cam_.selected_sent,
+                      selected_count());
+            goodbye = cam_.selected_sent >= selected_count();
+        }
         transfer_.reset();
         reply(code(response_code::ok), tid, std::move(params));
+        if (goodbye)
+        {
+            // The last selected photo is out: the camera ends the transfer by closing.
+            out_.insert(out_.end(), queue_.begin(), queue_.end());
+            queue_.clear();
+            closing_ = true;
+            close_reason_ = "camera-selected transfer finished";
+            return;
+        }
         out_.insert(out_.end(), queue_.begin(), queue_.end());
         queue_.clear();
         process(); // input held during the transfer

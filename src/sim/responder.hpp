@@ -59,6 +59,7 @@ struct camera
     quirk_set quirks;                  ///< --quirk profiles (sim/quirks.hpp)
     std::uint32_t sessions_opened = 0; ///< OpenSession count so far (handles-change)
     std::size_t select = 4;            ///< camera-selected: the first N files were "selected"
+    std::size_t selected_sent = 0;     ///< camera-selected: photos fully downloaded so far
 };
 
 class responder
@@ -141,6 +142,12 @@ class responder
     std::uint32_t internal(std::uint32_t h) const noexcept;
     /// The object a client handle names, or nullptr.
     sim_object const* lookup(std::uint32_t client_handle) const noexcept;
+    /// camera-selected: how many photos the owner selected (the first `select` files).
+    std::size_t selected_count() const noexcept;
+    bool camera_selected() const noexcept
+    {
+        return cam_.kind == flavor::fuji && cam_.quirks.has(quirk::camera_selected);
+    }
 
     void open_session(std::uint32_t tid, std::vector<std::uint32_t> const& p);
     void close_session();

@@ -741,4 +741,50 @@ TEST(sim_quirks, big_video_is_synthetic_over_4_gib_with_a_64_bit_size_property)
         ASSERT_EQ(part.payload[k], sim::synthetic_byte(0xFFFFFF00u + k)) << k;
 }
 
+TEST(sim_quirks, camera_selected_sends_the_selected_photos_as_handle_1_then_closes)
+{
+    folder dir;
+    std::vector<ptp::byte_vector> content;
+    for (int i = 1; i <= 3; ++i)
+        content.push_back(dir.add("DSCF000" + std::to_string(i) + ".JPG", 1500u + i));
+    sim::camera cam(dir.path(), sim::flavor::fuji);
+    cam.quirks.add(sim::quirk::camera_selected);
+    cam.select = 2;
+    cam.store.rescan();
+    sim::responder r(cam, sim::responder::role::command);
+    ptp::byte_vector init;
+    ASSERT_TRUE(fuji::encode(fuji::init_request{fuji::app_guid, "MyClient"}, init).has_value());
+    r.receive(init);
+    drain(r);
+    send_fuji(r, cmd(ptp::op_code::open_session, 0, {1}));
+    auto poll = send_fuji(r, cmd(ptp::op_code::get_device_prop_value, 1, {0xD212}));
+    auto events = ptp::fuji::decode_event_list(poll.at(0).payload);
+    ASSERT_TRUE(events.has_value());
+    EXPECT_EQ(ptp::fuji::find(*events, ptp::device_prop::fuji_camera_state), 1u);
+    EXPECT_EQ(ptp::fuji::find(*events, ptp::device_prop::fuji_selected_imgs_mode), 1u);
+    EXPECT_EQ(ptp::fuji::find(*events, ptp::device_prop::fuji_object_count), 2u);
+    send_fuji(r, set_prop(ptp::device_prop::fuji_client_state, 2, 1));
+    send_fuji(r, set_prop(ptp::device_prop::fuji_enable_correct_file_size, 3, 1));
+    std::uint32_t tid = 4;
+    for (std::size_t k = 0; k < 2; ++k)
+    {
+        EXPECT_EQ(send_fuji(r, cmd(ptp::op_code::get_object_info, tid++, {2})).at(0).code,
+                  0x2009); // only handle 1 exists
+        auto info = send_fuji(r, cmd(ptp::op_code::get_object_info, tid++, {1}));
+        auto oi = ptp::decode_object_info(info.at(0).payload);
+        ASSERT_TRUE(oi.has_value());
+        EXPECT_EQ(oi->filename, "DSCF000" + std::to_string(k + 1) + ".JPG");
+        EXPECT_EQ(oi->compressed_size, content[k].size());
+        EXPECT_FALSE(r.done());
+        auto part = send_fuji(r, cmd(ptp::op_code::get_partial_object, tid++, {1, 0, 0x100000}));
+        ASSERT_EQ(part.size(), 2u);
+        EXPECT_EQ(part[0].payload, content[k]);
+        EXPECT_EQ(part[1].code, ok);
+    }
+    // The last selected photo is out: the camera closes; the third file was not selected.
+    EXPECT_TRUE(r.done());
+    EXPECT_EQ(r.close_reason(), "camera-selected transfer finished");
+    EXPECT_EQ(cam.selected_sent, 2u);
+}
+
 } // namespace
