@@ -40,18 +40,29 @@ GPHOTO2 = shutil.which(t.GPHOTO2) or (t.GPHOTO2 if os.access(t.GPHOTO2, os.X_OK)
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port whose +1 is free too (Fuji's event port)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port >= 65535:
+            continue
+        try:
+            with socket.socket() as s2:
+                s2.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no free port pair")
 
 
 class Sim:
     """`camrelay sim ptpip` on a free port, stopped by its own PID."""
 
-    def __init__(self, dirs, quirks, log_path):
+    def __init__(self, dirs, quirks, log_path, protocol="ptpip", extra=()):
         for attempt in range(5):
             self.port = free_port()
-            args = [t.BIN, "sim", "ptpip", "--port", str(self.port)]
+            args = [t.BIN, "sim", protocol, "--port", str(self.port)] + list(extra)
             for d in dirs:
                 args += ["--dir", d]
             for q in quirks:
@@ -169,8 +180,8 @@ class SimQuirks(t.CamrelayTestCase):
                 out.add((f, name, os.path.getsize(path)))
         return out
 
-    def start(self, dirs, quirks):
-        s = Sim(dirs, quirks, os.path.join(self.tmp, "sim.log"))
+    def start(self, dirs, quirks, protocol="ptpip", extra=()):
+        s = Sim(dirs, quirks, os.path.join(self.tmp, "sim.log"), protocol, extra)
         self.addCleanup(s.stop)
         return s
 
@@ -194,9 +205,9 @@ class SimQuirks(t.CamrelayTestCase):
                 got.add(("/" + rel, f, os.path.getsize(os.path.join(dirpath, f))))
         return got, r.returncode, r.stdout
 
-    def camrelay_import(self, port, timeout=180):
+    def camrelay_import(self, port, timeout=180, scheme="ptpip"):
         code, secs, rss, text = run_bounded(
-            [t.BIN, "import", "--camera", "ptpip://127.0.0.1:%d" % port, "--to", self.dest,
+            [t.BIN, "import", "--camera", "%s://127.0.0.1:%d" % (scheme, port), "--to", self.dest,
              "--data-dir", self.data], timeout)
         return code, secs, rss, text
 
@@ -328,6 +339,23 @@ class SimQuirks(t.CamrelayTestCase):
         self.assertCopiesIdentical(cards, c)
         # The issue's summary wording: "N unreadable" (a name is not known without ObjectInfo).
         self.assertIn("%d unreadable" % len(unreadable), text)
+
+    def test_fuji_camera_selected(self):
+        """The owner selected 2 of 3 photos and chose "send to smartphone": camrelay takes
+        both and the camera's goodbye (it closes) as a finished transfer, exit 0. (gphoto2's
+        "Fuji X (WLAN)" only uses the fixed ports 55740-55742 and has no camera-selected
+        mode, so camrelay is held to the card here.)"""
+        photos = t.make_photos(self.card, ["DSCF0001.JPG", "DSCF0002.JPG", "DSCF0003.JPG"],
+                               self.work, folder=".")
+        sim = self.start([self.card], ["camera-selected"], protocol="fuji",
+                         extra=["--select", "2"])
+        code, _secs, _rss, text = self.camrelay_import(sim.port, timeout=120, scheme="fuji")
+        got = {n for _f, n, _s in self.camrelay_files()}
+        SimQuirks.results.append(("camera-selected (fuji)", "n/a", "%d exit %s" % (len(got), code),
+                                  "yes" if got == {"DSCF0001.JPG", "DSCF0002.JPG"} else "no"))
+        self.assertEqual(code, 0, text)
+        self.assertEqual(got, {"DSCF0001.JPG", "DSCF0002.JPG"}, text)
+        self.assertDeliveredExactly(self.dest, photos[:2])
 
     # ------------------------------------------------------------------ hostile profiles
 
