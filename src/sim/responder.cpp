@@ -221,10 +221,19 @@ sim_object const* responder::lookup(std::uint32_t client_handle) const noexcept
         }
         return nullptr;
     }
-    auto const* o = cam_.store.find(internal(client_handle));
-    if (o && cam_.kind == flavor::fuji && o->folder)
-        return nullptr; // Fuji serves its files flat
-    return o;
+    if (cam_.kind == flavor::fuji)
+    {
+        // Fuji's handles are 1..N over the files (§2.A step 9): a card tree is served flat.
+        std::uint32_t k = 0;
+        for (auto h : cam_.store.handles())
+        {
+            auto const* o = cam_.store.find(h);
+            if (!o->folder && ++k == client_handle)
+                return o;
+        }
+        return nullptr;
+    }
+    return cam_.store.find(internal(client_handle));
 }
 
 void responder::notify_object_added(std::uint32_t handle)
@@ -604,7 +613,7 @@ std::optional<ptp::byte_vector> responder::prop_value(std::uint16_t prop) const
         camera_state = 1; // the owner chose "send to smartphone" on the camera
     auto object_count = static_cast<std::uint32_t>(
         selected ? selected_count() - std::min(cam_.selected_sent, selected_count())
-                 : cam_.store.objects().size());
+                 : cam_.store.count());
     switch (static_cast<dp>(prop))
     {
     case dp::fuji_events_list:
@@ -698,17 +707,20 @@ void responder::operation(std::uint16_t opc, std::uint32_t tid, std::vector<std:
         }
         std::uint16_t fmt = static_cast<std::uint16_t>(param(p, 1, 0));
         std::vector<std::uint32_t> out;
+        std::uint32_t fuji_index = 0;
         for (auto h : cam_.store.handles())
         {
             auto const* o = cam_.store.find(h);
-            if (sid != all && o->storage != sid)
-                continue;
             if (fuji_flat && o->folder)
+                continue;
+            if (fuji_flat)
+                h = ++fuji_index;
+            if (sid != all && o->storage != sid)
                 continue;
             if (!fuji_flat && parent != 0 && o->parent != want_parent)
                 continue;
             if (fmt == 0 || ptp::to_underlying(o->format) == fmt)
-                out.push_back(external(h));
+                out.push_back(fuji_flat ? h : external(h));
         }
         return out;
     };

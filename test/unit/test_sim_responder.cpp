@@ -787,4 +787,31 @@ TEST(sim_quirks, camera_selected_sends_the_selected_photos_as_handle_1_then_clos
     EXPECT_EQ(cam.selected_sent, 2u);
 }
 
+TEST(sim_card, fuji_serves_a_card_tree_flat_as_handles_1_to_n)
+{
+    folder dir;
+    dir.add("DCIM/100_FUJI/DSCF0001.JPG", 100);
+    auto second = dir.add("DCIM/101_FUJI/DSCF0002.RAF", 200);
+    sim::camera cam(dir.path(), sim::flavor::fuji);
+    cam.store.rescan();
+    sim::responder r(cam, sim::responder::role::command);
+    ptp::byte_vector init;
+    ASSERT_TRUE(fuji::encode(fuji::init_request{fuji::app_guid, "MyClient"}, init).has_value());
+    r.receive(init);
+    drain(r);
+    send_fuji(r, cmd(ptp::op_code::open_session, 0, {1}));
+    auto poll = send_fuji(r, cmd(ptp::op_code::get_device_prop_value, 1, {0xD212}));
+    auto events = ptp::fuji::decode_event_list(poll.at(0).payload);
+    ASSERT_TRUE(events.has_value());
+    EXPECT_EQ(ptp::fuji::find(*events, ptp::device_prop::fuji_object_count), 2u);
+    send_fuji(r, set_prop(ptp::device_prop::fuji_client_state, 2, 5)); // remote: real sizes
+    auto info = send_fuji(r, cmd(ptp::op_code::get_object_info, 3, {2}));
+    auto oi = ptp::decode_object_info(info.at(0).payload);
+    ASSERT_TRUE(oi.has_value());
+    EXPECT_EQ(oi->filename, "DSCF0002.RAF");
+    EXPECT_EQ(oi->parent_object, 0u);
+    EXPECT_EQ(send_fuji(r, cmd(ptp::op_code::get_object, 4, {2})).at(0).payload, second);
+    EXPECT_EQ(send_fuji(r, cmd(ptp::op_code::get_object_info, 5, {3})).at(0).code, 0x2009);
+}
+
 } // namespace
