@@ -18,7 +18,7 @@ constexpr std::array<quirk_entry, 11> table{{
     {quirk::handles_change, "handles-change",
      "object handles differ on every session (handle + 1000 x sessions opened before)", false},
     {quirk::unreadable_objectinfo, "unreadable-objectinfo",
-     "every 3rd file answers GetObjectInfo with GeneralError (2002)", false},
+     "files whose handle is a multiple of 3 answer GetObjectInfo with GeneralError (2002)", false},
     {quirk::nested_folders, "nested-folders",
      "serve the card's folders at any depth (default: DCF depth, DCIM/1xxXXXXX)", false},
     {quirk::big_video, "big-video",

@@ -60,7 +60,8 @@ class quirk_set
 inline constexpr std::uint64_t endless_data_limit = 1ull << 30;     ///< then the link is closed
 inline constexpr std::uint64_t overlong_object_extra = 64ull << 20; ///< bytes past the size
 inline constexpr int slow_drip_seconds = 120;                       ///< 1 byte/s, then close
-/// Every Nth file answers GetObjectInfo with GeneralError (unreadable-objectinfo).
+/// Files whose handle is a multiple of this answer GetObjectInfo with GeneralError
+/// (unreadable-objectinfo).
 inline constexpr std::uint32_t unreadable_every = 3;
 /// Handle offset per session (handles-change): session k serves handle + k * this.
 inline constexpr std::uint32_t handles_change_step = 1000;
