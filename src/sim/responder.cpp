@@ -775,7 +775,7 @@ void responder::operation(std::uint16_t opc, std::uint32_t tid, std::vector<std:
         if (!l)
             return reply(code(*list_error), tid);
         if (cam_.quirks.has(quirk::endless_data))
-            return start_endless(opc, tid, endless_data_limit);
+            return start_endless(opc, tid, cam_.endless_limit);
         byte_vector out;
         ptp::encode_uint32_array(*l, out);
         return reply_data(opc, tid, bytes_view(out));

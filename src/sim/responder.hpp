@@ -60,6 +60,7 @@ struct camera
     std::uint32_t sessions_opened = 0; ///< OpenSession count so far (handles-change)
     std::size_t select = 4;            ///< camera-selected: the first N files were "selected"
     std::size_t selected_sent = 0;     ///< camera-selected: photos fully downloaded so far
+    std::uint64_t endless_limit = endless_data_limit; ///< endless-data: bytes before the close
 };
 
 class responder
