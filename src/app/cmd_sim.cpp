@@ -3,6 +3,7 @@
 // camera. Prints one ready line, runs until SIGINT/SIGTERM.
 #include "app/commands.hpp"
 #include "core/log.hpp"
+#include "sim/quirks.hpp"
 #include "sim/server.hpp"
 
 #include <iostream>
@@ -21,7 +22,24 @@ int cmd_sim(sim_options const& o)
     log::init(lvl);
     sim::server_options so;
     so.kind = o.protocol == "fuji" ? sim::flavor::fuji : sim::flavor::ptpip;
-    so.dir = o.dir;
+    if (o.dirs.empty())
+    {
+        std::cerr << "camrelay sim: --dir is required\n";
+        return 2;
+    }
+    so.dir = o.dirs.front();
+    so.dirs.assign(o.dirs.begin() + 1, o.dirs.end());
+    for (auto const& name : o.quirks)
+    {
+        auto q = sim::quirk_by_name(name);
+        if (!q)
+        {
+            std::cerr << "camrelay sim: unknown quirk " << name << " (see camrelay sim --help)\n";
+            return 2;
+        }
+        so.quirks.add(*q);
+    }
+    so.select = o.select;
     so.bind = o.bind;
     so.port = o.port;
     so.model = o.model;
@@ -33,7 +51,7 @@ int cmd_sim(sim_options const& o)
         [&](sim::server_ready const& r)
         {
             std::cout << "camrelay sim: " << o.protocol << " camera '" << r.model << "' serving "
-                      << r.objects << " photos from " << o.dir << " on " << r.address << ":"
+                      << r.objects << " photos from " << so.dir << " on " << r.address << ":"
                       << r.port << std::endl;
         },
         error);

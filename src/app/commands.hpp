@@ -35,7 +35,9 @@ int cmd_samsung_hosts(std::string const& ip);
 struct sim_options
 {
     std::string protocol;      ///< "ptpip" or "fuji"
-    std::string dir;           ///< --dir: the folder whose files are the camera's photos
+    std::vector<std::string> dirs; ///< --dir (repeatable): card root per slot, or a flat folder
+    std::vector<std::string> quirks; ///< --quirk (repeatable): sim/quirks.hpp names
+    std::size_t select = 4;          ///< --select: camera-selected photos
     std::string bind = "127.0.0.1";
     std::uint16_t port = 0;    ///< 0: 15740 (ptpip) / 55740 (fuji)
     std::string model;         ///< --model: friendly name / DeviceInfo model

@@ -1,5 +1,6 @@
 // camrelay: gets photos off cameras and delivers them where their owner wants them.
 #include "app/commands.hpp"
+#include "sim/quirks.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -154,9 +155,20 @@ int main(int argc, char** argv)
     sim->add_option("PROTOCOL", sim_opts.protocol, "ptpip or fuji")
         ->required()
         ->check(CLI::IsMember({"ptpip", "fuji"}));
-    sim->add_option("--dir", sim_opts.dir, "Folder whose files are the camera's photos")
+    sim->add_option("--dir", sim_opts.dirs,
+                    "Card root (DCIM/1xxXXXXX folders) or a flat folder of photos; a second "
+                    "--dir is the card in slot 2")
         ->required()
         ->check(CLI::ExistingDirectory);
+    std::vector<std::string> quirk_names;
+    for (auto const& q : camrelay::sim::quirk_table())
+        quirk_names.emplace_back(q.name);
+    sim->add_option("--quirk", sim_opts.quirks, "Behave like a real or hostile camera (repeatable; "
+                                                "the list is below)")
+        ->check(CLI::IsMember(quirk_names));
+    sim->add_option("--select", sim_opts.select,
+                    "camera-selected: how many photos the owner selected (default 4)");
+    sim->footer(camrelay::sim::quirk_help());
     sim->add_option("--port", sim_opts.port,
                     "Port (default 15740 for ptpip, 55740 for fuji; fuji events on PORT+1)");
     sim->add_option("--bind", sim_opts.bind, "Address to listen on (default 127.0.0.1)");

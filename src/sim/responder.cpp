@@ -84,9 +84,16 @@ struct fd_holder
 struct responder::transfer
 {
     fd_holder file;
+    bool synthetic = false;      ///< content from synthetic_byte (big-video)
+    std::uint64_t content = 0;   ///< bytes of real content; past it: 0x5A (overlong-object)
+    bool endless = false;        ///< endless-data: no EndData, close when `remaining` is sent
+    bool drip = false;           ///< slow-drip: 1 byte per piece, the driver paces
+    bool ends_selected = false;  ///< camera-selected: this read reaches the end of the photo
+    std::uint64_t announced = 0; ///< StartData's total length
     std::uint16_t op = 0;
     std::uint32_t tid = 0;
-    std::uint64_t offset = 0;
+    std::uint64_t start = 0;  ///< file offset of the range
+    std::uint64_t offset = 0; ///< bytes of the range sent so far
     std::uint64_t total = 0;
     std::uint64_t remaining = 0;
     std::vector<std::uint32_t> params;
@@ -173,13 +180,70 @@ void responder::on_disconnect()
     closing_ = true;
 }
 
+std::chrono::milliseconds responder::pace() const noexcept
+{
+    if (transfer_ && transfer_->drip && transfer_->header_sent && !closing_)
+        return std::chrono::milliseconds(1000);
+    return std::chrono::milliseconds(0);
+}
+
+std::uint32_t responder::external(std::uint32_t h) const noexcept
+{
+    return h == 0 ? 0 : h + handle_offset_;
+}
+
+std::uint32_t responder::internal(std::uint32_t h) const noexcept
+{
+    return h > handle_offset_ ? h - handle_offset_ : 0;
+}
+
+std::size_t responder::selected_count() const noexcept
+{
+    return std::min(cam_.select, cam_.store.count());
+}
+
+sim_object const* responder::lookup(std::uint32_t client_handle) const noexcept
+{
+    if (camera_selected())
+    {
+        // The camera puts the next selected photo into handle 1 after each download (§2.A
+        // variants, fudge fuji_download_classic).
+        if (client_handle != 1 || cam_.selected_sent >= selected_count())
+            return nullptr;
+        std::size_t files = 0;
+        for (auto h : cam_.store.handles())
+        {
+            auto const* o = cam_.store.find(h);
+            if (o->folder)
+                continue;
+            if (files++ == cam_.selected_sent)
+                return o;
+        }
+        return nullptr;
+    }
+    if (cam_.kind == flavor::fuji)
+    {
+        // Fuji's handles are 1..N over the files (§2.A step 9): a card tree is served flat.
+        std::uint32_t k = 0;
+        for (auto h : cam_.store.handles())
+        {
+            auto const* o = cam_.store.find(h);
+            if (!o->folder && ++k == client_handle)
+                return o;
+        }
+        return nullptr;
+    }
+    return cam_.store.find(internal(client_handle));
+}
+
 void responder::notify_object_added(std::uint32_t handle)
 {
     if (cam_.kind != flavor::ptpip || role_ != role::event || closing_ || cam_.open_sessions <= 0)
         return;
     // Events not tied to a transaction carry tid 0xFFFFFFFF (§1.2).
     (void)ptpip::encode(
-        ptpip::event{ptp::to_underlying(ptp::event_code::object_added), all, {handle}}, queue_);
+        ptpip::event{ptp::to_underlying(ptp::event_code::object_added), all, {external(handle)}},
+        queue_);
     log::info(log_tag, "event ObjectAdded handle={}", handle);
 }
 
@@ -427,6 +491,9 @@ void responder::open_session(std::uint32_t tid, std::vector<std::uint32_t> const
     }
     session_open_ = true;
     ++cam_.open_sessions;
+    if (cam_.quirks.has(quirk::handles_change))
+        handle_offset_ = handles_change_step * cam_.sessions_opened;
+    ++cam_.sessions_opened;
     log::info(log_tag, "session opened id={}", param(p, 0));
     reply(code(response_code::ok), tid);
 }
@@ -451,6 +518,8 @@ ptp::byte_vector responder::device_info_payload() const
         op_code::get_object_handles, op_code::get_object_info,    op_code::get_object,
         op_code::get_thumb,          op_code::get_partial_object,
     };
+    if (cam_.quirks.has(quirk::big_video))
+        d.operations_supported.push_back(op_code::mtp_get_object_prop_value);
     d.capture_formats = {};
     d.image_formats = {f::exif_jpeg, f::jfif,     f::tiff,      f::png,     f::dng,
                        f::heif,      f::fuji_raf, f::quicktime, f::mtp_mp4, f::undefined};
@@ -483,7 +552,9 @@ ptp::byte_vector responder::device_info_payload() const
 ptp::byte_vector responder::object_info_payload(sim_object const& o) const
 {
     ptp::object_info i;
-    i.storage_id = storage_id;
+    i.storage_id = o.storage;
+    if (cam_.quirks.has(quirk::storage_id_mismatch))
+        i.storage_id = o.storage & 0xFFFF0000u; // the partition half left out
     i.format = o.format;
     i.compressed_size = o.size > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<std::uint32_t>(o.size);
     if (cam_.kind == flavor::fuji)
@@ -498,12 +569,27 @@ ptp::byte_vector responder::object_info_payload(sim_object const& o) const
         if (browse && !real)
             i.compressed_size = fuji_placeholder_size;
     }
-    i.parent_object = 0;
+    i.parent_object = cam_.kind == flavor::fuji ? 0 : external(o.parent);
+    if (o.folder)
+    {
+        i.compressed_size = 0;
+        i.association_type = 1; // GenericFolder
+    }
     i.filename = o.name;
     i.capture_date = ptp_date_time(o.mtime);
-    i.modification_date = i.capture_date;
+    bool short_info = cam_.quirks.has(quirk::short_objectinfo);
+    if (!short_info)
+        i.modification_date = i.capture_date;
     byte_vector out;
     (void)ptp::encode(i, out);
+    if (short_info)
+    {
+        // Empty ModificationDate and Keywords are one zero byte each: the dataset now ends
+        // right after the CaptureDate string.
+        out.resize(out.size() - 2);
+    }
+    if (cam_.quirks.has(quirk::padded_objectinfo))
+        out.insert(out.end(), 12, std::byte{0});
     return out;
 }
 
@@ -522,14 +608,20 @@ std::optional<ptp::byte_vector> responder::prop_value(std::uint16_t prop) const
                                  : client_state == 1 ? 1
                                  : client_state == 3 ? 3
                                                      : 2;
+    bool selected = camera_selected();
+    if (selected)
+        camera_state = 1; // the owner chose "send to smartphone" on the camera
+    auto object_count = static_cast<std::uint32_t>(
+        selected ? selected_count() - std::min(cam_.selected_sent, selected_count())
+                 : cam_.store.count());
     switch (static_cast<dp>(prop))
     {
     case dp::fuji_events_list:
     {
         std::vector<ptp::fuji::prop_change> list{
             {dp::fuji_camera_state, camera_state},
-            {dp::fuji_selected_imgs_mode, 0},
-            {dp::fuji_object_count, static_cast<std::uint32_t>(cam_.store.objects().size())},
+            {dp::fuji_selected_imgs_mode, selected ? 1u : 0u},
+            {dp::fuji_object_count, object_count},
         };
         ptp::fuji::encode_event_list(list, out);
         return out;
@@ -545,8 +637,7 @@ std::optional<ptp::byte_vector> responder::prop_value(std::uint16_t prop) const
         w.u16(static_cast<std::uint16_t>(written(static_cast<dp>(prop), 0)));
         return out;
     case dp::fuji_object_count:
-        w.u16(
-            static_cast<std::uint16_t>(std::min<std::size_t>(cam_.store.objects().size(), 0xFFFF)));
+        w.u16(static_cast<std::uint16_t>(std::min<std::uint32_t>(object_count, 0xFFFF)));
         return out;
     // Version properties: values an X-T5 reports (§3.3); a written value is read back.
     case dp::fuji_image_get_version:
@@ -589,19 +680,48 @@ void responder::operation(std::uint16_t opc, std::uint32_t tid, std::vector<std:
     if (!session_open_)
         return reply(code(response_code::session_not_open), tid);
 
-    auto storage_ok = [&](std::uint32_t s) { return s == all || s == storage_id; };
+    auto storage_ok = [&](std::uint32_t s) { return s == all || cam_.store.root_of(s); };
+    // GetObjectHandles(storage, format, parent): parent 0 = every object of the storage,
+    // 0xFFFFFFFF = those in its root, else the folder's children. Fuji: files only, flat.
+    std::optional<response_code> list_error;
     auto listed = [&]() -> std::optional<std::vector<std::uint32_t>>
     {
-        if (!storage_ok(param(p, 0, all)))
+        std::uint32_t sid = param(p, 0, all);
+        if (!storage_ok(sid))
+        {
+            list_error = response_code::invalid_storage_id;
             return std::nullopt;
+        }
         std::uint32_t parent = param(p, 2, 0);
+        bool fuji_flat = cam_.kind == flavor::fuji;
+        std::uint32_t want_parent = 0;
         if (parent != 0 && parent != all)
-            return std::vector<std::uint32_t>{}; // no folders: nothing below any object
+        {
+            auto const* po = lookup(parent);
+            if (!po || !po->folder || fuji_flat)
+            {
+                list_error = response_code::invalid_parent_object;
+                return std::nullopt;
+            }
+            want_parent = po->handle;
+        }
         std::uint16_t fmt = static_cast<std::uint16_t>(param(p, 1, 0));
         std::vector<std::uint32_t> out;
+        std::uint32_t fuji_index = 0;
         for (auto h : cam_.store.handles())
-            if (fmt == 0 || ptp::to_underlying(cam_.store.find(h)->format) == fmt)
-                out.push_back(h);
+        {
+            auto const* o = cam_.store.find(h);
+            if (fuji_flat && o->folder)
+                continue;
+            if (fuji_flat)
+                h = ++fuji_index;
+            if (sid != all && o->storage != sid)
+                continue;
+            if (!fuji_flat && parent != 0 && o->parent != want_parent)
+                continue;
+            if (fmt == 0 || ptp::to_underlying(o->format) == fmt)
+                out.push_back(fuji_flat ? h : external(h));
+        }
         return out;
     };
 
@@ -613,12 +733,13 @@ void responder::operation(std::uint16_t opc, std::uint32_t tid, std::vector<std:
     case op_code::get_storage_ids:
     {
         byte_vector out;
-        ptp::encode_uint32_array({storage_id}, out);
+        ptp::encode_uint32_array(cam_.store.storage_ids(), out);
         return reply_data(opc, tid, bytes_view(out));
     }
     case op_code::get_storage_info:
     {
-        if (param(p, 0) != storage_id)
+        auto const* root = cam_.store.root_of(param(p, 0));
+        if (!root)
             return reply(code(response_code::invalid_storage_id), tid);
         ptp::storage_info s;
         s.storage_type = 4;      // removable RAM (a card)
@@ -627,13 +748,15 @@ void responder::operation(std::uint16_t opc, std::uint32_t tid, std::vector<std:
         struct statvfs vfs
         {
         };
-        if (::statvfs(cam_.store.dir().c_str(), &vfs) == 0)
+        if (::statvfs(root->c_str(), &vfs) == 0)
         {
             s.max_capacity = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
             s.free_space_in_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
         }
         s.free_space_in_images = 0xFFFFFFFF;
-        s.storage_description = "SD";
+        s.storage_description = cam_.store.storage_ids().size() > 1
+                                    ? "SD" + std::to_string(param(p, 0) >> 16)
+                                    : std::string("SD");
         s.volume_label = cam_.model;
         byte_vector out;
         (void)ptp::encode(s, out);
@@ -643,42 +766,67 @@ void responder::operation(std::uint16_t opc, std::uint32_t tid, std::vector<std:
     {
         auto l = listed();
         if (!l)
-            return reply(code(response_code::invalid_storage_id), tid);
+            return reply(code(*list_error), tid);
         return reply(code(response_code::ok), tid, {static_cast<std::uint32_t>(l->size())});
     }
     case op_code::get_object_handles:
     {
         auto l = listed();
         if (!l)
-            return reply(code(response_code::invalid_storage_id), tid);
+            return reply(code(*list_error), tid);
+        if (cam_.quirks.has(quirk::endless_data))
+            return start_endless(opc, tid, cam_.endless_limit);
         byte_vector out;
         ptp::encode_uint32_array(*l, out);
         return reply_data(opc, tid, bytes_view(out));
     }
     case op_code::get_object_info:
     {
-        auto const* o = cam_.store.find(param(p, 0));
+        auto const* o = lookup(param(p, 0));
         if (!o)
             return reply(code(response_code::invalid_object_handle), tid);
+        if (cam_.quirks.has(quirk::unreadable_objectinfo) && !o->folder &&
+            o->handle % unreadable_every == 0)
+        {
+            log::info(log_tag,
+                      "GetObjectInfo handle={} answered GeneralError "
+                      "(unreadable-objectinfo)",
+                      param(p, 0));
+            return reply(code(response_code::general_error), tid);
+        }
         auto out = object_info_payload(*o);
         return reply_data(opc, tid, bytes_view(out));
     }
     case op_code::get_object:
     {
-        auto const* o = cam_.store.find(param(p, 0));
-        if (!o)
+        auto const* o = lookup(param(p, 0));
+        if (!o || o->folder)
             return reply(code(response_code::invalid_object_handle), tid);
         return start_transfer(opc, tid, *o, 0, std::numeric_limits<std::uint64_t>::max(), {});
     }
     case op_code::get_partial_object:
     {
-        auto const* o = cam_.store.find(param(p, 0));
-        if (!o)
+        auto const* o = lookup(param(p, 0));
+        if (!o || o->folder)
             return reply(code(response_code::invalid_object_handle), tid);
         return start_transfer(opc, tid, *o, param(p, 1), param(p, 2), {0});
     }
+    case op_code::mtp_get_object_prop_value:
+    {
+        if (!cam_.quirks.has(quirk::big_video))
+            break;
+        auto const* o = lookup(param(p, 0));
+        if (!o)
+            return reply(code(response_code::invalid_object_handle), tid);
+        if (param(p, 1) != 0xDC04)     // ObjectSize, UINT64
+            return reply(0xA801, tid); // MTP Invalid_ObjectPropCode
+        byte_vector out;
+        ptp::writer w(out);
+        w.u64(o->size);
+        return reply_data(opc, tid, bytes_view(out));
+    }
     case op_code::get_thumb:
-        if (!cam_.store.find(param(p, 0)))
+        if (!lookup(param(p, 0)))
             return reply(code(response_code::invalid_object_handle), tid);
         return reply(code(response_code::no_thumbnail_present), tid);
     default:
@@ -724,35 +872,65 @@ void responder::start_transfer(std::uint16_t op, std::uint32_t tid, sim_object c
                                std::uint64_t offset, std::uint64_t length,
                                std::vector<std::uint32_t> params)
 {
-    fd_holder f(::open(o.path.c_str(), O_RDONLY | O_CLOEXEC));
-    struct stat st
+    fd_holder f;
+    std::uint64_t size = o.size;
+    if (!o.synthetic)
     {
-    };
-    if (f.fd < 0 || ::fstat(f.fd, &st) != 0)
-    {
-        log::warn(log_tag, "cannot open object handle={} path={}", o.handle, o.path.string());
-        return reply(code(response_code::general_error), tid);
+        // A card entry replaced by a symlink or FIFO since the scan is not followed or opened
+        // blocking; only a regular file is served.
+        f.fd = ::open(o.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        struct stat st
+        {
+        };
+        if (f.fd < 0 || ::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode))
+        {
+            log::warn(log_tag, "cannot open object handle={} path={}", o.handle, o.path.string());
+            return reply(code(response_code::general_error), tid);
+        }
+        size = static_cast<std::uint64_t>(st.st_size);
     }
-    auto size = static_cast<std::uint64_t>(st.st_size);
     if (offset > size)
         return reply(code(response_code::invalid_parameter), tid);
     length = std::min(length, size - offset);
+    std::uint64_t content = length;
+    // overlong-object: GetObject and GetPartialObject both send far more than asked for (and
+    // than ObjectInfo declares); the response still says the requested length.
+    if (cam_.quirks.has(quirk::overlong_object))
+        length += overlong_object_extra;
     if (cam_.kind == flavor::fuji &&
         length > std::numeric_limits<std::uint32_t>::max() - fuji::container_header_size)
         return reply(code(response_code::general_error), tid); // a container length is 32-bit
     if (!params.empty())
-        params[0] = static_cast<std::uint32_t>(std::min<std::uint64_t>(length, 0xFFFFFFFFu));
+        params[0] = static_cast<std::uint32_t>(std::min<std::uint64_t>(content, 0xFFFFFFFFu));
     auto t = std::make_unique<transfer>();
     t->file.fd = f.fd;
     f.fd = -1;
     t->op = op;
     t->tid = tid;
-    t->offset = offset;
+    t->start = offset;
     t->total = length;
     t->remaining = length;
+    t->announced = length;
+    t->content = content;
+    t->synthetic = o.synthetic;
+    t->drip = cam_.quirks.has(quirk::slow_drip);
+    t->ends_selected = camera_selected() && offset + content == size;
     t->params = std::move(params);
     transfer_ = std::move(t);
     log::debug(log_tag, "transfer handle={} offset={} length={}", o.handle, offset, length);
+}
+
+void responder::start_endless(std::uint16_t op, std::uint32_t tid, std::uint64_t length)
+{
+    log::info(log_tag, "endless data phase op=0x{:04x} bytes={} (endless-data)", op, length);
+    auto t = std::make_unique<transfer>();
+    t->op = op;
+    t->tid = tid;
+    t->total = length;
+    t->remaining = length;
+    t->announced = ptpip::unknown_data_length;
+    t->endless = true;
+    transfer_ = std::move(t);
 }
 
 void responder::refill()
@@ -761,20 +939,21 @@ void responder::refill()
     if (!t.header_sent)
     {
         if (cam_.kind == flavor::ptpip)
-            (void)ptpip::encode(ptpip::start_data{t.tid, t.total}, out_);
+            (void)ptpip::encode(ptpip::start_data{t.tid, t.announced}, out_);
         else
         {
             ptp::writer w(out_);
-            w.u32(static_cast<std::uint32_t>(fuji::container_header_size + t.total));
+            w.u32(static_cast<std::uint32_t>(
+                std::min<std::uint64_t>(fuji::container_header_size + t.total, 0xFFFFFFFFu)));
             w.u16(ptp::to_underlying(fuji::container_type::data));
             w.u16(t.op);
             w.u32(t.tid);
         }
         t.header_sent = true;
     }
-    std::size_t piece =
-        static_cast<std::size_t>(std::min<std::uint64_t>(cam_.chunk_size, t.remaining));
-    bool last = piece == t.remaining;
+    std::size_t piece = static_cast<std::size_t>(
+        std::min<std::uint64_t>(t.drip ? 1 : cam_.chunk_size, t.remaining));
+    bool last = piece == t.remaining && !t.endless;
     if (cam_.kind == flavor::ptpip)
         ptpip::encode_data_header(last ? ptpip::packet_type::end_data : ptpip::packet_type::data,
                                   t.tid, piece, out_);
@@ -793,10 +972,24 @@ void responder::refill()
     auto at = out_.size();
     out_.resize(at + piece);
     std::size_t got = 0;
-    while (got < piece)
+    // Past the real content (overlong-object) or with no file (endless-data): filler bytes.
+    std::size_t real =
+        t.endless ? 0
+        : t.offset >= t.content
+            ? 0
+            : static_cast<std::size_t>(std::min<std::uint64_t>(piece, t.content - t.offset));
+    if (t.synthetic)
     {
-        auto n = ::pread(t.file.fd, out_.data() + at + got, piece - got,
-                         static_cast<off_t>(t.offset + got));
+        for (std::size_t i = 0; i < real; ++i)
+            out_[at + i] = synthetic_byte(t.start + t.offset + i);
+        got = real;
+    }
+    for (std::size_t i = real; i < piece; ++i)
+        out_[at + i] = t.endless ? std::byte{0} : std::byte{0x5A};
+    while (got < real)
+    {
+        auto n = ::pread(t.file.fd, out_.data() + at + got, real - got,
+                         static_cast<off_t>(t.start + t.offset + got));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -810,6 +1003,23 @@ void responder::refill()
     content_sent_ += piece;
     t.offset += piece;
     t.remaining -= piece;
+    if (t.drip && t.offset >= static_cast<std::uint64_t>(slow_drip_seconds))
+    {
+        log::info(log_tag, "closing after {} s of slow drip (slow-drip)", slow_drip_seconds);
+        closing_ = true;
+        close_reason_ = "slow-drip limit";
+        transfer_.reset();
+        return;
+    }
+    if (t.endless && t.remaining == 0)
+    {
+        log::info(log_tag, "closing after {} bytes of an endless data phase (endless-data)",
+                  t.total);
+        closing_ = true;
+        close_reason_ = "endless-data limit";
+        transfer_.reset();
+        return;
+    }
     if (cut)
     {
         log::info(log_tag, "dropping the connection after {} content bytes (--drop-after)",
@@ -823,8 +1033,25 @@ void responder::refill()
     {
         auto tid = t.tid;
         auto params = std::move(t.params);
+        bool goodbye = false;
+        if (t.ends_selected)
+        {
+            ++cam_.selected_sent;
+            log::info(log_tag, "camera-selected photo {} of {} sent", cam_.selected_sent,
+                      selected_count());
+            goodbye = cam_.selected_sent >= selected_count();
+        }
         transfer_.reset();
         reply(code(response_code::ok), tid, std::move(params));
+        if (goodbye)
+        {
+            // The last selected photo is out: the camera ends the transfer by closing.
+            out_.insert(out_.end(), queue_.begin(), queue_.end());
+            queue_.clear();
+            closing_ = true;
+            close_reason_ = "camera-selected transfer finished";
+            return;
+        }
         out_.insert(out_.end(), queue_.begin(), queue_.end());
         queue_.clear();
         process(); // input held during the transfer

@@ -23,7 +23,9 @@
 #include "proto/ptpip/framer.hpp"
 #include "proto/ptpip/packet.hpp"
 #include "sim/object_store.hpp"
+#include "sim/quirks.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -43,6 +45,7 @@ enum class flavor
 struct camera
 {
     camera(std::filesystem::path dir, flavor f) : store(std::move(dir)), kind(f) {}
+    camera(std::vector<std::filesystem::path> roots, flavor f) : store(std::move(roots)), kind(f) {}
 
     object_store store;
     flavor kind;
@@ -53,6 +56,11 @@ struct camera
     std::size_t chunk_size = 1u << 20; ///< bytes read from a file per output piece
     std::uint32_t next_connection = 1; ///< PTP/IP ConnectionNumber handed out next
     int open_sessions = 0;             ///< sessions currently open (events go out only then)
+    quirk_set quirks;                  ///< --quirk profiles (sim/quirks.hpp)
+    std::uint32_t sessions_opened = 0; ///< OpenSession count so far (handles-change)
+    std::size_t select = 4;            ///< camera-selected: the first N files were "selected"
+    std::size_t selected_sent = 0;     ///< camera-selected: photos fully downloaded so far
+    std::uint64_t endless_limit = endless_data_limit; ///< endless-data: bytes before the close
 };
 
 class responder
@@ -91,6 +99,9 @@ class responder
     /// is open. Does nothing on other connections.
     void notify_object_added(std::uint32_t handle);
 
+    /// How long the driver waits before taking the next output (slow-drip); zero = no wait.
+    std::chrono::milliseconds pace() const noexcept;
+
     role current_role() const noexcept { return role_; }
     bool session_open() const noexcept { return session_open_; }
 
@@ -124,6 +135,20 @@ class responder
                         std::uint64_t offset, std::uint64_t length,
                         std::vector<std::uint32_t> params);
     void refill();
+    /// Starts a generated data phase (endless-data): `length` zero bytes in Data packets after
+    /// a StartData of unknown length, then the connection is closed (no EndData).
+    void start_endless(std::uint16_t op, std::uint32_t tid, std::uint64_t length);
+    /// Handle as the client sees it (handles-change) and back (0 = no such handle).
+    std::uint32_t external(std::uint32_t h) const noexcept;
+    std::uint32_t internal(std::uint32_t h) const noexcept;
+    /// The object a client handle names, or nullptr.
+    sim_object const* lookup(std::uint32_t client_handle) const noexcept;
+    /// camera-selected: how many photos the owner selected (the first `select` files).
+    std::size_t selected_count() const noexcept;
+    bool camera_selected() const noexcept
+    {
+        return cam_.kind == flavor::fuji && cam_.quirks.has(quirk::camera_selected);
+    }
 
     void open_session(std::uint32_t tid, std::vector<std::uint32_t> const& p);
     void close_session();
@@ -145,6 +170,7 @@ class responder
     bool closing_ = false;
     std::string close_reason_;
     std::uint64_t content_sent_ = 0;
+    std::uint32_t handle_offset_ = 0; ///< handles-change: added to every handle of this session
     std::map<std::uint16_t, std::uint32_t> props_; ///< Fuji properties the client wrote
 };
 

@@ -109,6 +109,12 @@ class connection : public std::enable_shared_from_this<connection>
                 co_return;
             }
             self->responder_.consume_output(n);
+            if (auto pace = self->responder_.pace(); pace.count() > 0)
+            {
+                asio::steady_timer t(self->socket_.get_executor());
+                t.expires_after(pace);
+                co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            }
         }
         self->writing_ = false;
         if (self->responder_.done())
@@ -129,7 +135,7 @@ struct server_state
     std::list<std::weak_ptr<connection>> connections;
     std::uint32_t next_id = 1;
 
-    server_state(std::filesystem::path dir, flavor f) : cam(std::move(dir), f) {}
+    server_state(std::vector<std::filesystem::path> roots, flavor f) : cam(std::move(roots), f) {}
 };
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, server_state& st, responder::role r)
@@ -206,11 +212,16 @@ bool listen(tcp::acceptor& a, tcp::endpoint ep, std::string& error)
 int run_server(server_options const& o, std::function<void(server_ready const&)> const& on_ready,
                std::string& error)
 {
-    std::error_code fec;
-    if (!std::filesystem::is_directory(o.dir, fec))
+    std::vector<std::filesystem::path> roots{o.dir};
+    roots.insert(roots.end(), o.dirs.begin(), o.dirs.end());
+    for (auto const& r : roots)
     {
-        error = "not a folder: " + o.dir;
-        return 1;
+        std::error_code fec;
+        if (!std::filesystem::is_directory(r, fec))
+        {
+            error = "not a folder: " + r.string();
+            return 1;
+        }
     }
     boost::system::error_code ec;
     auto address = asio::ip::make_address(o.bind, ec);
@@ -221,7 +232,13 @@ int run_server(server_options const& o, std::function<void(server_ready const&)>
     }
 
     asio::io_context ctx(1);
-    server_state st(o.dir, o.kind);
+    server_state st(roots, o.kind);
+    st.cam.quirks = o.quirks;
+    st.cam.select = o.select;
+    st.cam.store.set_max_depth(o.quirks.has(quirk::nested_folders) ? object_store::deepest
+                                                                   : object_store::dcf_depth);
+    if (o.quirks.has(quirk::big_video))
+        st.cam.store.add_synthetic(std::string(big_video_name), big_video_size, 1700000000);
     st.cam.model = !o.model.empty() ? o.model : (o.kind == flavor::fuji ? "X-T5" : "camrelay-sim");
     st.cam.refuse = o.refuse;
     st.cam.drop_after = o.drop_after;

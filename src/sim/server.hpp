@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace camrelay::sim
 {
@@ -18,7 +19,10 @@ namespace camrelay::sim
 struct server_options
 {
     flavor kind = flavor::ptpip;
-    std::string dir;
+    std::string dir;               ///< slot 1's card root (or a flat folder of photos)
+    std::vector<std::string> dirs; ///< more slots: slot 2, ...
+    quirk_set quirks;
+    std::size_t select = 4; ///< camera-selected: photos the owner "selected"
     std::string bind = "127.0.0.1";
     std::uint16_t port = 0;       ///< 0: the flavour's default (15740 / 55740)
     std::string model;            ///< empty: "camrelay-sim" / "X-T5"

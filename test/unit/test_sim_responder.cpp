@@ -6,13 +6,19 @@
 #include "proto/ptpip/framer.hpp"
 #include "proto/ptpip/fuji.hpp"
 #include "proto/ptpip/packet.hpp"
+#include "sim/quirks.hpp"
 #include "sim/responder.hpp"
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
+#include <set>
 
 namespace
 {
@@ -39,6 +45,7 @@ class folder
     }
     ptp::byte_vector add(std::string const& name, std::size_t size)
     {
+        fs::create_directories((path_ / name).parent_path());
         ptp::byte_vector data(size);
         for (std::size_t i = 0; i < size; ++i)
             data[i] = static_cast<std::byte>((i * 7 + name.size()) & 0xFF);
@@ -398,6 +405,414 @@ TEST(sim_responder, fuji_refuse_and_bad_magic)
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(std::get<ptpip::init_fail>(*reply).reason, 0x201Du);
     EXPECT_TRUE(r2.done());
+}
+
+// --- card trees, slots and quirk profiles
+// ---------------------------------------------------------
+
+/// A command connection with an open session.
+std::unique_ptr<sim::responder> session(sim::camera& cam, std::uint32_t id = 1)
+{
+    auto r = std::make_unique<sim::responder>(cam, sim::responder::role::unknown);
+    send_ptpip(*r, ptpip::init_command_request{{}, "c", ptpip::protocol_version_1_0});
+    auto opened = send_ptpip(*r, op(ptp::op_code::open_session, 0, {id}));
+    EXPECT_EQ(std::get<ptpip::operation_response>(opened.at(0)).code, ok);
+    return r;
+}
+
+std::vector<std::uint32_t> list_handles(sim::responder& r, std::uint32_t storage,
+                                        std::uint32_t parent, std::uint32_t tid = 10)
+{
+    auto h = transact(r, op(ptp::op_code::get_object_handles, tid, {storage, 0, parent}));
+    EXPECT_EQ(h.response.code, ok);
+    auto l = ptp::decode_uint32_array(h.payload);
+    EXPECT_TRUE(l.has_value());
+    return l ? *l : std::vector<std::uint32_t>{};
+}
+
+ptp::object_info info_of(sim::responder& r, std::uint32_t handle, std::uint32_t tid = 20)
+{
+    auto i = transact(r, op(ptp::op_code::get_object_info, tid, {handle}));
+    EXPECT_EQ(i.response.code, ok);
+    auto oi = ptp::decode_object_info(i.payload);
+    EXPECT_TRUE(oi.has_value());
+    return oi ? *oi : ptp::object_info{};
+}
+
+TEST(sim_card, tree_with_folders_root_objects_two_slots_and_no_special_files)
+{
+    folder one;
+    folder two;
+    auto a = one.add("DCIM/100TEST/A0001.JPG", 100);
+    one.add("DCIM/100TEST/A0002.JPG", 200);
+    one.add("ROOT.JPG", 50);
+    one.add("DCIM/100TEST/SUB/DEEP.JPG", 10); // deeper than DCF: only with nested-folders
+    two.add("DCIM/100TEST/B0001.JPG", 300);
+    ASSERT_EQ(::mkfifo((one.path() / "DCIM/100TEST/FIFO.JPG").c_str(), 0600), 0);
+    fs::create_symlink("/etc/passwd", one.path() / "DCIM/100TEST/LINK.JPG");
+    fs::create_directory_symlink("/etc", one.path() / "DCIM/ETC");
+    sim::camera cam(std::vector<fs::path>{one.path(), two.path()}, sim::flavor::ptpip);
+    cam.store.set_max_depth(sim::object_store::dcf_depth);
+    cam.store.rescan();
+    EXPECT_EQ(cam.store.count(), 4u); // A0001, A0002, ROOT, B0001
+    auto r = session(cam);
+
+    auto ids = transact(*r, op(ptp::op_code::get_storage_ids, 1));
+    EXPECT_EQ(*ptp::decode_uint32_array(ids.payload),
+              (std::vector<std::uint32_t>{0x00010001, 0x00020001}));
+    auto si = transact(*r, op(ptp::op_code::get_storage_info, 2, {0x00020001}));
+    EXPECT_EQ(si.response.code, ok);
+    EXPECT_EQ(transact(*r, op(ptp::op_code::get_storage_info, 3, {0x00030001})).response.code,
+              0x2008); // InvalidStorageID
+
+    // Slot 1's root: DCIM (a folder) and ROOT.JPG.
+    std::map<std::string, ptp::object_info> root;
+    std::map<std::string, std::uint32_t> handle_of;
+    for (auto h : list_handles(*r, 0x00010001, 0xFFFFFFFF))
+    {
+        auto i = info_of(*r, h);
+        handle_of[i.filename] = h;
+        root[i.filename] = i;
+    }
+    ASSERT_EQ(root.size(), 2u);
+    EXPECT_EQ(root["DCIM"].format, ptp::object_format::association);
+    EXPECT_EQ(root["DCIM"].association_type, 1u);
+    EXPECT_EQ(root["DCIM"].parent_object, 0u);
+    EXPECT_EQ(root["ROOT.JPG"].compressed_size, 50u);
+    auto dcim = list_handles(*r, 0x00010001, handle_of["DCIM"]);
+    ASSERT_EQ(dcim.size(), 1u); // 100TEST; the symlinked ETC folder is not served
+    auto folder_info = info_of(*r, dcim[0]);
+    EXPECT_EQ(folder_info.filename, "100TEST");
+    EXPECT_EQ(folder_info.parent_object, handle_of["DCIM"]);
+    std::set<std::string> names;
+    for (auto h : list_handles(*r, 0x00010001, dcim[0]))
+    {
+        auto i = info_of(*r, h);
+        EXPECT_EQ(i.parent_object, dcim[0]);
+        EXPECT_EQ(i.storage_id, 0x00010001u);
+        names.insert(i.filename);
+        if (i.filename == "A0001.JPG")
+        {
+            EXPECT_EQ(transact(*r, op(ptp::op_code::get_object, 30, {h})).payload, a);
+        }
+    }
+    // No FIFO, no symlink, no folder deeper than DCIM/100TEST.
+    EXPECT_EQ(names, (std::set<std::string>{"A0001.JPG", "A0002.JPG"}));
+    // Slot 2's objects carry slot 2's storage id; parent 0 lists a whole storage.
+    auto all2 = list_handles(*r, 0x00020001, 0);
+    ASSERT_EQ(all2.size(), 3u); // DCIM, 100TEST, B0001.JPG
+    EXPECT_EQ(info_of(*r, all2[2]).storage_id, 0x00020001u);
+    EXPECT_EQ(info_of(*r, all2[2]).filename, "B0001.JPG");
+    // Listing below a file is an error.
+    EXPECT_EQ(transact(*r, op(ptp::op_code::get_object_handles, 40,
+                              {0xFFFFFFFF, 0, handle_of["ROOT.JPG"]}))
+                  .response.code,
+              0x201A);
+
+    // nested-folders: any depth.
+    sim::camera deep(one.path(), sim::flavor::ptpip);
+    deep.store.rescan();
+    EXPECT_EQ(deep.store.count(), 4u); // + SUB/DEEP.JPG
+}
+
+TEST(sim_quirks, table_names_are_unique_and_listed_in_the_help)
+{
+    std::set<std::string_view> names;
+    auto help = sim::quirk_help();
+    for (auto const& q : sim::quirk_table())
+    {
+        EXPECT_TRUE(names.insert(q.name).second) << q.name;
+        EXPECT_EQ(sim::quirk_by_name(q.name), q.id);
+        EXPECT_EQ(sim::quirk_name(q.id), q.name);
+        EXPECT_NE(help.find(std::string(q.name) + " "), std::string::npos) << q.name;
+    }
+    EXPECT_FALSE(sim::quirk_by_name("no-such-quirk").has_value());
+}
+
+/// ObjectInfo of handle 1 with and without `q`.
+std::pair<ptp::byte_vector, ptp::byte_vector> info_bytes(sim::quirk q)
+{
+    folder dir;
+    dir.add("DSCF0001.JPG", 1234);
+    sim::camera plain(dir.path(), sim::flavor::ptpip);
+    plain.store.rescan();
+    sim::camera odd(dir.path(), sim::flavor::ptpip);
+    odd.quirks.add(q);
+    odd.store.rescan();
+    auto r1 = session(plain);
+    auto r2 = session(odd);
+    return {transact(*r1, op(ptp::op_code::get_object_info, 1, {1})).payload,
+            transact(*r2, op(ptp::op_code::get_object_info, 1, {1})).payload};
+}
+
+TEST(sim_quirks, short_objectinfo_ends_after_the_capture_date)
+{
+    auto [plain, short_one] = info_bytes(sim::quirk::short_objectinfo);
+    auto full = ptp::decode_object_info(plain);
+    ASSERT_TRUE(full.has_value());
+    // Plain: ModificationDate (15 chars + NUL: 1 + 2*16 bytes), then empty Keywords (1 byte).
+    ASSERT_EQ(short_one.size(), plain.size() - 33 - 1);
+    EXPECT_TRUE(std::equal(short_one.begin(), short_one.end(), plain.begin()));
+    ptp::leniency_counters lenient;
+    auto oi = ptp::decode_object_info(short_one, &lenient);
+    ASSERT_TRUE(oi.has_value()); // the tolerant decoder takes the defaults
+    EXPECT_EQ(oi->filename, "DSCF0001.JPG");
+    EXPECT_EQ(oi->capture_date, full->capture_date);
+    EXPECT_EQ(oi->modification_date, "");
+}
+
+TEST(sim_quirks, padded_objectinfo_has_twelve_trailing_bytes)
+{
+    auto [plain, padded] = info_bytes(sim::quirk::padded_objectinfo);
+    ASSERT_EQ(padded.size(), plain.size() + 12);
+    EXPECT_TRUE(std::equal(plain.begin(), plain.end(), padded.begin()));
+    EXPECT_TRUE(std::all_of(padded.begin() + static_cast<std::ptrdiff_t>(plain.size()),
+                            padded.end(), [](std::byte b) { return b == std::byte{0}; }));
+}
+
+TEST(sim_quirks, storage_id_mismatch_drops_the_partition_half)
+{
+    auto [plain, odd] = info_bytes(sim::quirk::storage_id_mismatch);
+    EXPECT_EQ(ptp::decode_object_info(plain)->storage_id, 0x00010001u);
+    EXPECT_EQ(ptp::decode_object_info(odd)->storage_id, 0x00010000u);
+}
+
+TEST(sim_quirks, handles_change_on_every_session)
+{
+    folder dir;
+    dir.add("A.JPG", 10);
+    dir.add("B.JPG", 20);
+    sim::camera cam(dir.path(), sim::flavor::ptpip);
+    cam.quirks.add(sim::quirk::handles_change);
+    cam.store.rescan();
+    auto first = session(cam);
+    EXPECT_EQ(list_handles(*first, 0xFFFFFFFF, 0), (std::vector<std::uint32_t>{1, 2}));
+    first.reset();
+    auto second = session(cam);
+    EXPECT_EQ(list_handles(*second, 0xFFFFFFFF, 0), (std::vector<std::uint32_t>{1001, 1002}));
+    EXPECT_EQ(info_of(*second, 1002).filename, "B.JPG");
+    EXPECT_EQ(transact(*second, op(ptp::op_code::get_object_info, 5, {2})).response.code,
+              0x2009); // the old handle is gone
+}
+
+TEST(sim_quirks, unreadable_objectinfo_every_third_file_is_general_error)
+{
+    folder dir;
+    for (int i = 1; i <= 6; ++i)
+        dir.add("F" + std::to_string(i) + ".JPG", 10);
+    sim::camera cam(dir.path(), sim::flavor::ptpip);
+    cam.quirks.add(sim::quirk::unreadable_objectinfo);
+    cam.store.rescan();
+    auto r = session(cam);
+    for (std::uint32_t h = 1; h <= 6; ++h)
+    {
+        auto i = transact(*r, op(ptp::op_code::get_object_info, h, {h}));
+        EXPECT_EQ(i.response.code, h % 3 == 0 ? 0x2002 : ok) << h;
+    }
+}
+
+/// Streams what the responder sends (without keeping it) until it has nothing more; returns
+/// the byte count and the first `keep` bytes.
+std::pair<std::uint64_t, ptp::byte_vector> stream(sim::responder& r, std::size_t keep)
+{
+    std::uint64_t total = 0;
+    ptp::byte_vector head;
+    for (;;)
+    {
+        auto out = r.pending_output();
+        if (out.empty())
+            return {total, head};
+        if (head.size() < keep)
+            head.insert(head.end(), out.begin(),
+                        out.begin() +
+                            static_cast<std::ptrdiff_t>(std::min(out.size(), keep - head.size())));
+        total += out.size();
+        r.consume_output(out.size());
+    }
+}
+
+TEST(sim_quirks, endless_data_never_ends_the_handles_phase_and_closes_at_the_bound)
+{
+    folder dir;
+    dir.add("A.JPG", 10);
+    sim::camera cam(dir.path(), sim::flavor::ptpip);
+    cam.quirks.add(sim::quirk::endless_data);
+    cam.chunk_size = 1u << 20;
+    cam.endless_limit = 64u << 20; // the simulator's 1 GiB is the default; quicker under ASan
+    cam.store.rescan();
+    auto r = session(cam);
+    r->receive(*ptpip::encode(op(ptp::op_code::get_object_handles, 1, {0xFFFFFFFF, 0, 0})));
+    auto [total, head] = stream(*r, 64);
+    auto start = ptpip::decode(ptp::bytes_view(head).first(20));
+    ASSERT_TRUE(start.has_value());
+    EXPECT_EQ(std::get<ptpip::start_data>(*start).total_length, ptpip::unknown_data_length);
+    // StartData, then Data packets only (12-byte headers) up to the bound, no EndData, no
+    // response: the connection closes.
+    std::uint64_t pieces = cam.endless_limit / cam.chunk_size;
+    EXPECT_EQ(total, 20 + pieces * 12 + cam.endless_limit);
+    EXPECT_EQ(ptp::load_u32(head.data() + 24), 10u); // Data, not EndData (12)
+    EXPECT_TRUE(r->done());
+    EXPECT_EQ(r->close_reason(), "endless-data limit");
+}
+
+TEST(sim_quirks, overlong_object_streams_64_mib_past_the_declared_size)
+{
+    folder dir;
+    auto content = dir.add("A.JPG", 5000);
+    sim::camera cam(dir.path(), sim::flavor::ptpip);
+    cam.quirks.add(sim::quirk::overlong_object);
+    cam.chunk_size = 4u << 20;
+    cam.store.rescan();
+    auto r = session(cam);
+    EXPECT_EQ(info_of(*r, 1).compressed_size, 5000u);
+    r->receive(*ptpip::encode(op(ptp::op_code::get_object, 1, {1})));
+    auto [total, head] = stream(*r, 20 + 12 + 5000 + 16);
+    EXPECT_EQ(
+        std::get<ptpip::start_data>(*ptpip::decode(ptp::bytes_view(head).first(20))).total_length,
+        5000 + sim::overlong_object_extra);
+    EXPECT_TRUE(std::equal(content.begin(), content.end(), head.begin() + 32));
+    EXPECT_EQ(head[32 + 5000], std::byte{0x5A});
+    std::uint64_t len = 5000 + sim::overlong_object_extra;
+    std::uint64_t pieces = (len + cam.chunk_size - 1) / cam.chunk_size;
+    EXPECT_EQ(total, 20 + pieces * 12 + len + 14 /* OK response */);
+    EXPECT_FALSE(r->done());
+}
+
+TEST(sim_quirks, slow_drip_sends_one_byte_per_pace_and_gives_up)
+{
+    folder dir;
+    auto content = dir.add("A.JPG", 5000);
+    sim::camera cam(dir.path(), sim::flavor::ptpip);
+    cam.quirks.add(sim::quirk::slow_drip);
+    cam.store.rescan();
+    auto r = session(cam);
+    EXPECT_EQ(r->pace().count(), 0);
+    r->receive(*ptpip::encode(op(ptp::op_code::get_object, 1, {1})));
+    int pieces = 0;
+    ptp::byte_vector got;
+    for (;;)
+    {
+        auto out = r->pending_output();
+        if (out.empty())
+            break;
+        ++pieces;
+        got.insert(got.end(), out.end() - 1, out.end());
+        r->consume_output(out.size());
+        if (!r->done())
+        {
+            EXPECT_EQ(r->pace().count(), 1000);
+        }
+    }
+    EXPECT_EQ(pieces, sim::slow_drip_seconds);
+    EXPECT_TRUE(std::equal(got.begin(), got.end(), content.begin()));
+    EXPECT_TRUE(r->done());
+    EXPECT_EQ(r->close_reason(), "slow-drip limit");
+}
+
+TEST(sim_quirks, big_video_is_synthetic_over_4_gib_with_a_64_bit_size_property)
+{
+    folder dir;
+    dir.add("A.JPG", 10);
+    sim::camera cam(dir.path(), sim::flavor::ptpip);
+    cam.quirks.add(sim::quirk::big_video);
+    cam.store.add_synthetic(std::string(sim::big_video_name), sim::big_video_size, 1700000000);
+    cam.store.rescan();
+    auto r = session(cam);
+    auto di = transact(*r, op(ptp::op_code::get_device_info, 1));
+    auto d = ptp::decode_device_info(di.payload);
+    ASSERT_TRUE(d.has_value());
+    EXPECT_NE(std::find(d->operations_supported.begin(), d->operations_supported.end(),
+                        ptp::op_code::mtp_get_object_prop_value),
+              d->operations_supported.end());
+    auto handles = list_handles(*r, 0xFFFFFFFF, 0);
+    ASSERT_EQ(handles.size(), 2u);
+    auto i = info_of(*r, handles[1]);
+    EXPECT_EQ(i.filename, "BIGVIDEO.MOV");
+    EXPECT_EQ(i.compressed_size, 0xFFFFFFFFu);
+    auto size = transact(*r, op(ptp::op_code::mtp_get_object_prop_value, 2, {handles[1], 0xDC04}));
+    EXPECT_EQ(size.response.code, ok);
+    ASSERT_EQ(size.payload.size(), 8u);
+    EXPECT_EQ(ptp::load_u32(size.payload.data()) |
+                  (std::uint64_t{ptp::load_u32(size.payload.data() + 4)} << 32),
+              sim::big_video_size);
+    auto part =
+        transact(*r, op(ptp::op_code::get_partial_object, 3, {handles[1], 0xFFFFFF00u, 512}));
+    ASSERT_EQ(part.payload.size(), 512u);
+    for (std::size_t k = 0; k < 512; ++k)
+        ASSERT_EQ(part.payload[k], sim::synthetic_byte(0xFFFFFF00u + k)) << k;
+}
+
+TEST(sim_quirks, camera_selected_sends_the_selected_photos_as_handle_1_then_closes)
+{
+    folder dir;
+    std::vector<ptp::byte_vector> content;
+    for (int i = 1; i <= 3; ++i)
+        content.push_back(dir.add("DSCF000" + std::to_string(i) + ".JPG", 1500u + i));
+    sim::camera cam(dir.path(), sim::flavor::fuji);
+    cam.quirks.add(sim::quirk::camera_selected);
+    cam.select = 2;
+    cam.store.rescan();
+    sim::responder r(cam, sim::responder::role::command);
+    ptp::byte_vector init;
+    ASSERT_TRUE(fuji::encode(fuji::init_request{fuji::app_guid, "MyClient"}, init).has_value());
+    r.receive(init);
+    drain(r);
+    send_fuji(r, cmd(ptp::op_code::open_session, 0, {1}));
+    auto poll = send_fuji(r, cmd(ptp::op_code::get_device_prop_value, 1, {0xD212}));
+    auto events = ptp::fuji::decode_event_list(poll.at(0).payload);
+    ASSERT_TRUE(events.has_value());
+    EXPECT_EQ(ptp::fuji::find(*events, ptp::device_prop::fuji_camera_state), 1u);
+    EXPECT_EQ(ptp::fuji::find(*events, ptp::device_prop::fuji_selected_imgs_mode), 1u);
+    EXPECT_EQ(ptp::fuji::find(*events, ptp::device_prop::fuji_object_count), 2u);
+    send_fuji(r, set_prop(ptp::device_prop::fuji_client_state, 2, 1));
+    send_fuji(r, set_prop(ptp::device_prop::fuji_enable_correct_file_size, 3, 1));
+    std::uint32_t tid = 4;
+    for (std::size_t k = 0; k < 2; ++k)
+    {
+        EXPECT_EQ(send_fuji(r, cmd(ptp::op_code::get_object_info, tid++, {2})).at(0).code,
+                  0x2009); // only handle 1 exists
+        auto info = send_fuji(r, cmd(ptp::op_code::get_object_info, tid++, {1}));
+        auto oi = ptp::decode_object_info(info.at(0).payload);
+        ASSERT_TRUE(oi.has_value());
+        EXPECT_EQ(oi->filename, "DSCF000" + std::to_string(k + 1) + ".JPG");
+        EXPECT_EQ(oi->compressed_size, content[k].size());
+        EXPECT_FALSE(r.done());
+        auto part = send_fuji(r, cmd(ptp::op_code::get_partial_object, tid++, {1, 0, 0x100000}));
+        ASSERT_EQ(part.size(), 2u);
+        EXPECT_EQ(part[0].payload, content[k]);
+        EXPECT_EQ(part[1].code, ok);
+    }
+    // The last selected photo is out: the camera closes; the third file was not selected.
+    EXPECT_TRUE(r.done());
+    EXPECT_EQ(r.close_reason(), "camera-selected transfer finished");
+    EXPECT_EQ(cam.selected_sent, 2u);
+}
+
+TEST(sim_card, fuji_serves_a_card_tree_flat_as_handles_1_to_n)
+{
+    folder dir;
+    dir.add("DCIM/100_FUJI/DSCF0001.JPG", 100);
+    auto second = dir.add("DCIM/101_FUJI/DSCF0002.RAF", 200);
+    sim::camera cam(dir.path(), sim::flavor::fuji);
+    cam.store.rescan();
+    sim::responder r(cam, sim::responder::role::command);
+    ptp::byte_vector init;
+    ASSERT_TRUE(fuji::encode(fuji::init_request{fuji::app_guid, "MyClient"}, init).has_value());
+    r.receive(init);
+    drain(r);
+    send_fuji(r, cmd(ptp::op_code::open_session, 0, {1}));
+    auto poll = send_fuji(r, cmd(ptp::op_code::get_device_prop_value, 1, {0xD212}));
+    auto events = ptp::fuji::decode_event_list(poll.at(0).payload);
+    ASSERT_TRUE(events.has_value());
+    EXPECT_EQ(ptp::fuji::find(*events, ptp::device_prop::fuji_object_count), 2u);
+    send_fuji(r, set_prop(ptp::device_prop::fuji_client_state, 2, 5)); // remote: real sizes
+    auto info = send_fuji(r, cmd(ptp::op_code::get_object_info, 3, {2}));
+    auto oi = ptp::decode_object_info(info.at(0).payload);
+    ASSERT_TRUE(oi.has_value());
+    EXPECT_EQ(oi->filename, "DSCF0002.RAF");
+    EXPECT_EQ(oi->parent_object, 0u);
+    EXPECT_EQ(send_fuji(r, cmd(ptp::op_code::get_object, 4, {2})).at(0).payload, second);
+    EXPECT_EQ(send_fuji(r, cmd(ptp::op_code::get_object_info, 5, {3})).at(0).code, 0x2009);
 }
 
 } // namespace
