@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -396,3 +397,20 @@ class CamrelayTestCase(unittest.TestCase):
         self.assertEqual(set(by_hash) - want, set(), "files at the destination that are no photo")
         self.assertEqual(want - set(by_hash), set(), "photos missing at the destination")
         self.assertEqual(leftovers_under(dest), [], "temp files left at the destination")
+
+
+def free_port_pair():
+    """A TCP port free on loopback now, whose +1 is free too (Fuji's event port)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port >= 65535:
+            continue
+        try:
+            with socket.socket() as s2:
+                s2.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        return port
+    raise AssertionError("no free port pair")

@@ -38,21 +38,7 @@ def sim_available():
 SIM = sim_available()
 
 
-def free_port():
-    """A TCP port free on loopback now, whose +1 is free too (Fuji's event port)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port >= 65535:
-            continue
-        try:
-            with socket.socket() as s2:
-                s2.bind(("127.0.0.1", port + 1))
-        except OSError:
-            continue
-        return port
-    raise AssertionError("no free port pair")
+free_port = t.free_port_pair
 
 
 class Simulator:

@@ -39,21 +39,7 @@ SIM = sim_has_quirks()
 GPHOTO2 = shutil.which(t.GPHOTO2) or (t.GPHOTO2 if os.access(t.GPHOTO2, os.X_OK) else None)
 
 
-def free_port():
-    """A free loopback port whose +1 is free too (Fuji's event port)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port >= 65535:
-            continue
-        try:
-            with socket.socket() as s2:
-                s2.bind(("127.0.0.1", port + 1))
-        except OSError:
-            continue
-        return port
-    raise AssertionError("no free port pair")
+free_port = t.free_port_pair
 
 
 class Sim:
