@@ -866,14 +866,19 @@ result<std::int64_t> store::problem_count(std::int64_t camera_id, std::string co
     return q.i64(0);
 }
 
-result<std::int64_t> store::asset_bytes(std::int64_t camera_id)
+result<std::int64_t> store::camera_scalar(char const* sql, std::int64_t camera_id)
 {
     std::lock_guard lock(mutex_);
-    statement q(db_, "SELECT COALESCE(SUM(size), 0) FROM assets WHERE camera_id=?");
+    statement q(db_, sql);
     q.bind(1, camera_id);
     if (q.step() != SQLITE_ROW)
         return query_failed();
     return q.i64(0);
+}
+
+result<std::int64_t> store::asset_bytes(std::int64_t camera_id)
+{
+    return camera_scalar("SELECT COALESCE(SUM(size), 0) FROM assets WHERE camera_id=?", camera_id);
 }
 
 result<std::vector<camera_record>> store::cameras()
@@ -905,12 +910,7 @@ result<std::vector<camera_record>> store::cameras()
 
 result<std::int64_t> store::object_count(std::int64_t camera_id)
 {
-    std::lock_guard lock(mutex_);
-    statement q(db_, "SELECT COUNT(*) FROM objects WHERE camera_id=?");
-    q.bind(1, camera_id);
-    if (q.step() != SQLITE_ROW)
-        return query_failed();
-    return q.i64(0);
+    return camera_scalar("SELECT COUNT(*) FROM objects WHERE camera_id=?", camera_id);
 }
 
 result<std::vector<sink_counts>> store::job_counts()

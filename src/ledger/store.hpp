@@ -225,6 +225,8 @@ public:
 private:
     explicit store(sqlite3* db);
     std::error_code exec(char const* sql);
+    /// One integer from `sql`, whose only parameter is a camera id. Takes the mutex.
+    result<std::int64_t> camera_scalar(char const* sql, std::int64_t camera_id);
     std::error_code migrate();
     /// Checks with the state table that the job may move to `to`; caller holds the mutex.
     std::error_code check_transition(std::int64_t job_id, job_state to);
